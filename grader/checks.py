@@ -1,0 +1,108 @@
+"""What an instructor writes checks with: the ``@check`` decorator and ``CheckFailed``.
+
+A check is a plain pytest test that takes the ``student`` fixture::
+
+    from grader.checks import check
+    from grader.compare import assert_close
+
+    @check("sigmoid", "golden", points=1)
+    def test_sigmoid_golden_seed(student):
+        x = np.array([-1.0, 0.0, 2.0])
+        assert_close(student.sigmoid(x), ref.sigmoid(x), what="sigmoid(x)")
+
+The check's id is ``<component>/<rest of the function name>``: ``test_sigmoid_golden_seed``
+becomes ``sigmoid/golden-seed`` (the ``test_`` prefix and a leading component name are
+dropped, underscores become hyphens), unless ``id=`` is given.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+import pytest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KINDS = ("golden", "shape", "gradcheck", "convergence", "property", "mutation", "static")
+DEFAULT_TIMEOUT = 10.0
+
+
+class CheckFailed(AssertionError):
+    """A wrong answer: ``message`` is shown to the student, ``details`` feed the reports.
+
+    ``details`` is plain JSON data, e.g. ``{"type": "array", "rows": [...]}`` for an
+    expected-vs-got table or ``{"type": "curves", ...}`` for a loss-curve plot.
+    """
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+def fail(message: str, **details: Any) -> None:
+    """Fail the current check with a message for the student."""
+    raise CheckFailed(message, details)
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """A check's declaration, read back from its pytest marker."""
+
+    id: str
+    component: str
+    kind: str
+    points: float
+    timeout: float
+    description: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "component": self.component,
+            "kind": self.kind,
+            "max_score": self.points,
+            "timeout": self.timeout,
+            "description": self.description,
+        }
+
+
+def check_id(function_name: str, component: str) -> str:
+    name = function_name.removeprefix("test_")
+    prefix = component.lower() + "_"
+    if name.lower().startswith(prefix):
+        name = name[len(prefix):]
+    return f"{component}/{name.replace('_', '-')}"
+
+
+def check(
+    component: str,
+    kind: str,
+    points: float = 1,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    id: str | None = None,
+) -> Callable[[F], F]:
+    """Declare a test function as a graded check of ``component``."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown check kind {kind!r}; use one of {', '.join(KINDS)}")
+    if points < 0:
+        raise ValueError("points must be >= 0")
+
+    def decorate(fn: F) -> F:
+        info = CheckInfo(
+            id=id or check_id(fn.__name__, component),
+            component=component,
+            kind=kind,
+            points=float(points),
+            timeout=float(timeout),
+            description=(fn.__doc__ or "").strip().split("\n")[0],
+        )
+        return pytest.mark.grader_check(info=info)(fn)
+
+    return decorate
+
+
+def info_of(item: pytest.Item) -> CheckInfo | None:
+    marker = item.get_closest_marker("grader_check")
+    return marker.kwargs["info"] if marker else None

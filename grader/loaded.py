@@ -1,0 +1,89 @@
+"""The loaded form of a submission: what the loader hands to the student process.
+
+Data only (no student code is ever executed to build it). It crosses process
+boundaries as JSON via :meth:`LoadedSubmission.to_json` / :meth:`from_json`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["info", "warning", "error"]
+
+
+@dataclass
+class Statement:
+    """One top-level statement kept for execution in the student process.
+
+    ``source`` is the statement's own text (dedented, magics removed); ``lineno`` is the
+    1-based line of its first line in the original file (or in its notebook cell), so
+    tracebacks and messages can point at the student's own line.
+    """
+
+    source: str
+    lineno: int
+    cell: int | None = None  # notebook code-cell number (1-based, as shown to students)
+
+    @property
+    def where(self) -> str:
+        return f"cell {self.cell}, line {self.lineno}" if self.cell else f"line {self.lineno}"
+
+
+@dataclass
+class LoadNote:
+    """Something the loader (or the student process while loading) wants to tell the student."""
+
+    message: str
+    lineno: int | None = None
+    cell: int | None = None
+    severity: Severity = "info"
+
+    @property
+    def where(self) -> str:
+        if self.cell and self.lineno:
+            return f"cell {self.cell}, line {self.lineno}"
+        if self.cell:
+            return f"cell {self.cell}"
+        return f"line {self.lineno}" if self.lineno else ""
+
+
+@dataclass
+class GlobalRead:
+    """A function body that reads a module-level data variable instead of a parameter."""
+
+    function: str  # "forward" or "Affine.backward"
+    name: str  # the global it reads, e.g. "W"
+    lineno: int
+    cell: int | None = None
+
+
+@dataclass
+class LoadedSubmission:
+    id: str
+    path: str
+    kind: Literal["py", "ipynb"]
+    statements: list[Statement] = field(default_factory=list)
+    defined: list[str] = field(default_factory=list)  # top-level names the kept statements define
+    notes: list[LoadNote] = field(default_factory=list)
+    global_reads: list[GlobalRead] = field(default_factory=list)
+    error: str | None = None  # set when nothing could be loaded: the submission is a load_error
+
+    @property
+    def filename(self) -> str:
+        """The name shown in tracebacks and messages ("alice.ipynb")."""
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LoadedSubmission":
+        data = dict(data)
+        data["statements"] = [Statement(**s) for s in data.get("statements", [])]
+        data["notes"] = [LoadNote(**n) for n in data.get("notes", [])]
+        data["global_reads"] = [GlobalRead(**g) for g in data.get("global_reads", [])]
+        return cls(**data)
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json())
