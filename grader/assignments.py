@@ -1,0 +1,64 @@
+"""Find an assignment (a shipped name or an instructor's folder) and read its assignment.toml."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assignments"
+SHIPPED = ("numerical", "backprop", "layers", "optim", "conv")
+
+
+class AssignmentError(Exception):
+    """An instructor's mistake about the assignment: the message names the path and the fix."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    path: Path
+    title: str
+    total_points: float | None  # declared total; the checks' points must add up to it
+    budget_seconds: float
+    memory_mb: int
+
+
+def shipped_dir() -> Path:
+    import assignments
+
+    return Path(assignments.__file__).resolve().parent
+
+
+def resolve(name_or_path: str) -> Assignment:
+    """``numerical`` -> the shipped assignment; ``./my_course/hw3`` -> an instructor's folder."""
+    candidate = Path(name_or_path)
+    if candidate.is_dir():
+        folder = candidate.resolve()
+    elif "/" not in name_or_path and (shipped_dir() / name_or_path).is_dir():
+        folder = shipped_dir() / name_or_path
+    else:
+        raise AssignmentError(
+            f"unknown assignment {name_or_path!r}: use one of {', '.join(SHIPPED)} "
+            "or the path to a folder holding assignment.toml and test_*.py checks"
+        )
+    return _read(folder)
+
+
+def _read(folder: Path) -> Assignment:
+    toml_path = folder / "assignment.toml"
+    if not list(folder.glob("test_*.py")):
+        raise AssignmentError(f"{folder}: no check modules (test_*.py) in this assignment folder")
+    meta: dict = {}
+    if toml_path.exists():
+        try:
+            meta = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise AssignmentError(f"{toml_path}: not valid TOML ({exc}); fix the file") from exc
+    return Assignment(
+        name=str(meta.get("name", folder.name)),
+        path=folder,
+        title=str(meta.get("title", folder.name)),
+        total_points=meta.get("total_points"),
+        budget_seconds=float(meta.get("budget_seconds", 300)),
+        memory_mb=int(meta.get("memory_mb", 2048)),
+    )

@@ -1,0 +1,171 @@
+"""The pytest plugin that turns an assignment's check modules into a grader.
+
+Load it with ``-p grader.plugin``. It
+
+* parametrises every test that takes the ``student`` fixture over the submissions of the
+  manifest (``--grader-manifest``, written by ``grader grade``) or of ``--submission FILE``
+  options (an instructor running pytest by hand);
+* groups all checks of one submission on one xdist worker (``xdist_group``) and gives them
+  one student process (a session-scoped fixture per submission), restarted only after a crash
+  or timeout;
+* sets the seed and the time limit of each check, enforces the per-submission budget, and
+* attaches each check's verdict to its test report (``user_properties``), where
+  :class:`grader.collect.VerdictCollector` picks it up in the controlling process.
+
+pytest's own options keep working: ``-x``, ``-k sigmoid``, ``--junitxml``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from grader.checks import CheckInfo, info_of
+from grader.errors import StudentTimeout
+from grader.manifest import Limits, Manifest
+from grader.verdicts import verdict
+
+MANIFEST = pytest.StashKey[Manifest]()
+LEDGER = pytest.StashKey["Ledger"]()
+VERDICT_PROPERTY = "grader.verdict"
+TIMED_OUT_RETRY_SECONDS = 2.0  # a component that already timed out gets this much for its next checks
+
+
+class Ledger:
+    """Per-submission bookkeeping in one judge process: time used, components that timed out."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        self.budget = budget_seconds
+        self.used: dict[str, float] = {}
+        self.timed_out: dict[str, set[str]] = {}
+
+    def timeout_for(self, submission: str, info: CheckInfo) -> float:
+        remaining = self.budget - self.used.get(submission, 0.0)
+        if remaining <= 0:
+            raise StudentTimeout(
+                self.budget, f"your submission used up its total time budget of {self.budget:g} s; this check"
+            )
+        timeout = info.timeout
+        if info.component in self.timed_out.get(submission, set()):
+            timeout = min(timeout, TIMED_OUT_RETRY_SECONDS)
+        return min(timeout, remaining)
+
+    def record(self, submission: str, info: CheckInfo, seconds: float, status: str) -> None:
+        self.used[submission] = self.used.get(submission, 0.0) + seconds
+        if status == "timeout":
+            self.timed_out.setdefault(submission, set()).add(info.component)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "grading student submissions")
+    group.addoption("--submission", action="append", default=[], metavar="FILE",
+                    help="grade this submission (.py or .ipynb); repeatable")
+    group.addoption("--grader-manifest", metavar="JSON", help="manifest written by `grader grade`")
+    group.addoption("--grader-budget", type=float, default=None, metavar="SECONDS",
+                    help="time budget for all checks of one submission")
+
+
+def _manifest_from_options(config: pytest.Config) -> Manifest:
+    path = config.getoption("--grader-manifest")
+    if path:
+        return Manifest.read(Path(path))
+    from grader.loader import load_submission  # only when an instructor runs pytest by hand
+
+    subs = []
+    for raw in config.getoption("--submission"):
+        file = Path(raw)
+        if not file.exists():
+            raise pytest.UsageError(f"--submission {raw}: no such file")
+        subs.append(load_submission(file, file.stem))
+    return Manifest(assignment="", submissions=subs, limits=Limits())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "grader_check(info): a graded check; declare it with grader.checks.check")
+    manifest = _manifest_from_options(config)
+    budget = config.getoption("--grader-budget")
+    if budget is not None:
+        manifest.limits.budget_seconds = budget
+    config.stash[MANIFEST] = manifest
+    config.stash[LEDGER] = Ledger(manifest.limits.budget_seconds)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "student" not in metafunc.fixturenames:
+        return
+    manifest = metafunc.config.stash[MANIFEST]
+    params = [
+        pytest.param(sub.id, id=sub.id, marks=pytest.mark.xdist_group(sub.id)) for sub in manifest.gradable()
+    ]
+    metafunc.parametrize("student", params, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def student(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The submission under test, running in its own isolated student process."""
+    from grader.sandbox import Student
+
+    manifest = request.config.stash[MANIFEST]
+    loaded = manifest.by_id()[request.param]
+    proxy = Student(loaded, memory_mb=manifest.limits.memory_mb, hide_paths=manifest.hide_paths)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Any:
+    """``golden("softmax/seed")`` -> the reference case (``.inputs``, ``.outputs``) of this assignment."""
+    from reference.golden import load
+
+    assignment = getattr(request.module, "ASSIGNMENT", None) or Path(request.module.__file__).parent.name
+    cases = load(assignment)
+
+    def get(name: str) -> Any:
+        try:
+            return cases[name]
+        except KeyError:
+            raise KeyError(f"no golden case {name!r} for {assignment}; regenerate: python -m reference.golden")
+
+    return get
+
+
+@pytest.fixture(autouse=True)
+def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Before each check: its seed and time limit; the per-submission budget."""
+    info = info_of(request.node)
+    if info is None or "student" not in request.fixturenames:
+        yield
+        return
+    proxy = request.getfixturevalue("student")
+    ledger = request.config.stash[LEDGER]
+    submission = proxy.loaded.id
+    proxy.set_context(info.id, ledger.timeout_for(submission, info))
+    yield
+
+
+def _submission_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("student") if callspec else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    info, submission = info_of(item), _submission_of(item)
+    if info is None or submission is None:
+        return
+    if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
+        exc = call.excinfo.value if call.excinfo is not None else None
+        record = verdict(info, exc)
+        record["submission"] = submission
+        record["duration"] = round(call.duration, 4)
+        item.config.stash[LEDGER].record(submission, info, call.duration, record["status"])
+        report.user_properties.append((VERDICT_PROPERTY, json.dumps(record)))
+        if record["status"] != "passed" and call.when == "call":
+            report.longrepr = f"[{record['status']}] {record['message']}"

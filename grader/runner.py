@@ -1,0 +1,108 @@
+"""Run an assignment's check modules with pytest (and pytest-xdist), in this process.
+
+The process that calls these functions is part of the judge: pytest collects the
+instructor's check modules here and in its xdist workers; student code runs only in the
+student processes that the ``student`` fixture starts.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from grader.assignments import Assignment
+from grader.checks import CheckInfo
+from grader.collect import CatalogCollector, VerdictCollector
+from grader.loaded import LoadedSubmission
+from grader.manifest import Limits, Manifest
+
+CATALOG_PLACEHOLDER = "__catalog__"
+
+
+class CheckModuleError(Exception):
+    """The assignment's check modules are broken (an instructor's mistake): names the file and the fix."""
+
+
+def _base_args(assignment: Assignment, workdir: Path) -> list[str]:
+    ini = workdir / "pytest.ini"
+    ini.write_text("[pytest]\n", encoding="utf-8")
+    return [
+        str(assignment.path),
+        "-c", str(ini),
+        "--rootdir", str(assignment.path),
+        "-p", "grader.plugin",
+        "-p", "no:cacheprovider",
+        "-p", "no:randomly",
+        "-o", "python_files=test_*.py",
+        "-o", "python_functions=test_*",
+        "-q", "--no-header", "-rN", "--tb=no",
+    ]
+
+
+def _run_pytest(args: list[str], plugins: list[Any], log: Path) -> int:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        code = pytest.main(args, plugins=plugins)
+    log.write_text(buffer.getvalue(), encoding="utf-8")
+    return int(code)
+
+
+def collect_catalog(assignment: Assignment, workdir: Path) -> list[CheckInfo]:
+    """The assignment's checks in order, by a collect-only pytest run on a placeholder submission."""
+    placeholder = LoadedSubmission(id=CATALOG_PLACEHOLDER, path="", kind="py")
+    manifest = Manifest(assignment.name, [placeholder]).write(workdir / "catalog-manifest.json")
+    collector = CatalogCollector()
+    args = _base_args(assignment, workdir) + ["--collect-only", "-p", "no:xdist", "--grader-manifest", str(manifest)]
+    log = workdir / "catalog.log"
+    code = _run_pytest(args, [collector], log)
+    if collector.problems or code not in (0, 5):
+        detail = "\n".join(collector.problems) or log.read_text(encoding="utf-8")[-2000:]
+        raise CheckModuleError(f"{assignment.path}: the check modules do not collect:\n{detail}")
+    if not collector.checks:
+        raise CheckModuleError(
+            f"{assignment.path}: no graded checks found; declare each with @check(component, kind, points)"
+        )
+    return collector.checks
+
+
+def run_checks(
+    assignment: Assignment,
+    submissions: list[LoadedSubmission],
+    workdir: Path,
+    *,
+    jobs: int,
+    hide_paths: list[str],
+    on_verdict: Callable[[dict[str, Any]], None] | None = None,
+    extra_args: list[str] = (),
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Run every check on every loadable submission; returns {(submission id, check id): verdict}."""
+    gradable = [s for s in submissions if s.error is None]
+    if not gradable:
+        return {}
+    limits = Limits(memory_mb=assignment.memory_mb, budget_seconds=assignment.budget_seconds)
+    manifest = Manifest(assignment.name, gradable, hide_paths=hide_paths, limits=limits)
+    manifest_path = manifest.write(workdir / "manifest.json")
+    args = _base_args(assignment, workdir) + ["--grader-manifest", str(manifest_path), *extra_args]
+    workers = max(1, min(jobs, len(gradable)))
+    if workers > 1:
+        args += ["-n", str(workers), "--dist", "loadgroup"]
+    else:
+        args += ["-p", "no:xdist"]
+    collector = VerdictCollector(on_verdict)
+    env_before = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = "0"  # xdist workers must collect identically
+    try:
+        code = _run_pytest(args, [collector], workdir / "pytest.log")
+    finally:
+        if env_before is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = env_before
+    if code in (2, 3, 4):  # interrupted, internal error, usage error: the judge itself failed
+        tail = (workdir / "pytest.log").read_text(encoding="utf-8")[-3000:]
+        raise CheckModuleError(f"{assignment.path}: pytest stopped with exit code {code}:\n{tail}")
+    return collector.records
