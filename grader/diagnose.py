@@ -1,0 +1,193 @@
+"""Name the likely cause of a numeric mismatch, in one sentence a student can act on.
+
+``diagnose(got, expected)`` tries known bug patterns in a fixed order and returns the first
+that fits (or ``None``):
+
+1. a named variant from the check (``{"cause sentence": array the bug would produce}``);
+2. NaN/inf where the expected values are finite (overflow in ``exp``...);
+3. a different shape: transposed values, then the shape-only causes of :func:`shape_cause`
+   (``(N,)`` vs ``(N, 1)``, the ``(N, N)`` broadcast signature, a flattened result...);
+4. all zeros; 5. sign flipped; 6. transposed (square matrices);
+7. a constant factor (1/N and N with ``batch_size``, 2, 1/2, any k);
+8. a constant offset; 9. only the first element/row matches (a loop that stops early).
+
+Everything here is judge-side NumPy on float64 copies; nothing is called on the inputs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+MATCH_RTOL = 1e-5
+"""Relative tolerance for "got matches pattern P" (looser than a check's own tolerance)."""
+
+NON_FINITE = ("the result has NaN or inf where finite values were expected: overflow in exp: "
+              "subtract the max before exponentiating? (a log of 0 or a division by 0 does this too)")
+ALL_ZEROS = ("every element is 0: is the value computed but never stored or returned "
+             "(an array initialised with zeros and never filled)?")
+SIGN_FLIPPED = "the sign is flipped: every element is the negative of the expected value"
+TRANSPOSED = ("the result is the transpose of the expected matrix: swapped operands in a matrix "
+              "product (A.T @ B instead of B.T @ A) or a missing or extra .T?")
+FACTOR_TWO = ("every element is 2 times the expected value: the 0.5 in 0.5*sum((y-t)**2) missing, "
+              "or an extra 2 from the derivative of the square?")
+FACTOR_HALF = ("every element is half the expected value: a factor 2 missing (from the derivative "
+               "of the square?), or an extra 0.5?")
+
+
+@dataclass(frozen=True)
+class _Case:
+    """A mismatch under study: both arrays float64, with the matching tolerance."""
+
+    got: np.ndarray
+    expected: np.ndarray
+    rtol: float
+    batch_size: int | None
+
+    @property
+    def atol(self) -> float:
+        scale = float(np.max(np.abs(self.expected), initial=0.0))
+        return max(self.rtol * 1e-3 * scale, 1e-300)
+
+    def close(self, a: ArrayLike, b: ArrayLike) -> bool:
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=self.rtol, atol=self.atol))
+
+
+def diagnose(
+    got: ArrayLike,
+    expected: ArrayLike,
+    *,
+    variants: Mapping[str, ArrayLike] | None = None,
+    batch_size: int | None = None,
+    rtol: float = MATCH_RTOL,
+) -> str | None:
+    """Return one sentence naming the likely cause of ``got != expected``, or ``None``.
+
+    ``got`` and ``expected`` may differ in shape. ``variants`` maps a cause sentence to the
+    array that bug would produce (checks compute it with the reference). ``batch_size`` lets
+    a factor of 1/N or N be named as such. ``rtol`` is how closely a pattern must fit.
+    """
+    case = _Case(np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+                 rtol, batch_size)
+    cause = _named_variant(case, variants or {}) or _non_finite(case)
+    if cause or case.got.shape != case.expected.shape:
+        return cause or _transposed(case) or shape_cause(case.got.shape, case.expected.shape)
+    detectors: tuple[Callable[[_Case], str | None], ...] = (
+        _all_zeros, _sign_flipped, _transposed, _factor, _offset, _first_part_only)
+    for detect in detectors:
+        if cause := detect(case):
+            return cause
+    return None
+
+
+def _named_variant(case: _Case, variants: Mapping[str, ArrayLike]) -> str | None:
+    for sentence, value in variants.items():
+        if case.close(case.got, np.asarray(value, dtype=np.float64)):
+            return sentence
+    return None
+
+
+def _non_finite(case: _Case) -> str | None:
+    if np.all(np.isfinite(case.expected)) and not np.all(np.isfinite(case.got)):
+        return NON_FINITE
+    return None
+
+
+def _all_zeros(case: _Case) -> str | None:
+    if not np.any(case.got) and np.any(case.expected):
+        return ALL_ZEROS
+    return None
+
+
+def _sign_flipped(case: _Case) -> str | None:
+    return SIGN_FLIPPED if case.close(case.got, -case.expected) else None
+
+
+def _transposed(case: _Case) -> str | None:
+    e = case.expected
+    if e.ndim == 2 and not case.close(e, e.T) and case.close(case.got, e.T):
+        return TRANSPOSED
+    return None
+
+
+def _factor(case: _Case) -> str | None:
+    """got == k * expected everywhere, k taken over the elements where |expected| is not tiny."""
+    e, g = case.expected, case.got
+    big = np.abs(e) > 1e-6 * np.max(np.abs(e), initial=0.0)
+    if not big.any():
+        return None
+    k = float(np.median(g[big] / e[big]))
+    if k == 0 or np.isclose(abs(k), 1, rtol=case.rtol) or not case.close(g, k * e):
+        return None
+    return _factor_sentence(k, case.batch_size, scalar=e.size == 1)
+
+
+def _factor_sentence(k: float, batch_size: int | None, *, scalar: bool) -> str | None:
+    def near(value: float) -> bool:
+        return bool(np.isclose(k, value, rtol=1e-6, atol=0))
+
+    n = batch_size
+    if n and n > 1 and near(1 / n):
+        return (f"every element is 1/N of the expected value (N = {n}, the batch size): "
+                "did you average over the batch where a sum was expected?")
+    if n and n > 1 and near(n):
+        return (f"every element is N = {n} (the batch size) times the expected value: "
+                "did you sum over the batch where a mean was expected, or forget to divide by N?")
+    if near(2):
+        return FACTOR_TWO
+    if near(0.5):
+        return FACTOR_HALF
+    # For a single number, "k times" is true of any wrong value: say nothing.
+    return None if scalar else f"every element is {k:.4g} times the expected value"
+
+
+def _offset(case: _Case) -> str | None:
+    if case.got.size < 2:
+        return None
+    c = float(np.median(case.got - case.expected))
+    if abs(c) <= case.atol or not case.close(case.got, case.expected + c):
+        return None
+    return (f"every element is off by the same constant ({c:+.4g}): a constant term added "
+            "or dropped (a bias, or a +1/-1 in the formula)?")
+
+
+def _first_part_only(case: _Case) -> str | None:
+    """The first element/row matches and every later one differs: a loop that stopped early."""
+    g, e = case.got, case.expected
+    if e.ndim == 0 or e.shape[0] < 3 or not np.any(e[0]) or not case.close(g[0], e[0]):
+        return None
+    if not any(case.close(g[i], e[i]) for i in range(1, e.shape[0])):
+        part = "element" if e.ndim == 1 else "row"
+        return (f"only the first {part} matches the expected value: does a loop stop after "
+                "its first iteration (a `return` inside the loop)?")
+    return None
+
+
+def shape_cause(got: tuple[int, ...], expected: tuple[int | None, ...]) -> str | None:
+    """The likely cause of a shape mismatch, from the shapes alone (None: no known pattern)."""
+    g, e = tuple(got), tuple(expected)
+    if len(g) == 0:
+        return "a single number was returned where an array was expected"
+    if len(e) == 0:
+        return "an array was returned where a single number was expected: a missing sum or mean?"
+    n = e[0]
+    if g == (n, n) and e in ((n,), (n, 1), (1, n)):
+        return (f"shape {g} is what broadcasting gives when an (N,) array meets an (N, 1) array: "
+                "give both operands the same shape (reshape or ravel) before the operation")
+    if g == (n,) and e == (n, 1):
+        return ("a 1-D array was returned where a column (N, 1) was expected: "
+                "use keepdims=True or reshape(-1, 1)")
+    if g == (e[0], 1) and e == (e[0],):
+        return ("a column (N, 1) was returned where a 1-D array (N,) was expected: "
+                "use ravel() or drop keepdims=True")
+    if len(g) == 2 and g == e[::-1]:
+        return ("the shape is the transpose of the expected shape: swapped operands in a matrix "
+                "product or a missing or extra .T?")
+    if len(g) == 2 and len(e) > 2 and g[0] == e[0] and None not in e and g[1] == int(np.prod(e[1:])):
+        return "the result is still flattened to (N, D): reshape it back to the input's original shape"
+    if None not in e and int(np.prod(g)) == int(np.prod(e)):
+        return "same number of elements in a different layout: a reshape or transpose in the wrong place?"
+    return None
