@@ -47,9 +47,14 @@ class _Case:
     batch_size: int | None
 
     @property
+    def scale(self) -> float:
+        """The largest finite |expected|."""
+        e = self.expected
+        return float(np.max(np.abs(e[np.isfinite(e)]), initial=0.0))
+
+    @property
     def atol(self) -> float:
-        scale = float(np.max(np.abs(self.expected), initial=0.0))
-        return max(self.rtol * 1e-3 * scale, 1e-300)
+        return max(self.rtol * 1e-3 * self.scale, 1e-300)
 
     def close(self, a: ArrayLike, b: ArrayLike) -> bool:
         a, b = np.asarray(a), np.asarray(b)
@@ -116,7 +121,7 @@ def _transposed(case: _Case) -> str | None:
 def _factor(case: _Case) -> str | None:
     """got == k * expected everywhere, k taken over the elements where |expected| is not tiny."""
     e, g = case.expected, case.got
-    big = np.abs(e) > 1e-6 * np.max(np.abs(e), initial=0.0)
+    big = np.abs(e) > 1e-6 * case.scale
     if not big.any():
         return None
     k = float(np.median(g[big] / e[big]))
