@@ -255,3 +255,19 @@ def test_notebook_is_valid_and_holds_the_whole_skeleton(assignment):
 def test_split_skeleton_rejects_top_level_code():
     with pytest.raises(ValueError, match="only imports and definitions"):
         build.split_skeleton("import numpy as np\n\nprint('hello')\n")
+
+
+# ---------------------------------------------------------------- the demo class (examples/)
+def test_demo_class_generated_files_are_up_to_date_and_exact():
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "make_demo_class.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    demo = ROOT / "examples" / "demo_class"
+    latin1 = (demo / "dupont_marie.py").read_bytes()
+    assert latin1.startswith(b"# -*- coding: latin-1 -*-\r\n") and b"\n" not in latin1.replace(b"\r\n", b"")
+    assert "é".encode("latin-1") in latin1
+    with pytest.raises(UnicodeDecodeError):
+        latin1.decode("utf-8")
+    nbformat.validate(nbformat.read(demo / "oh_sungmin_colab.ipynb", as_version=4))
+    with pytest.raises(nbformat.reader.NotJSONError):
+        nbformat.reads((demo / "seo_dahye.ipynb").read_text(encoding="utf-8"), as_version=4)
