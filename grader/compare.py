@@ -24,6 +24,7 @@ _NP_NUMBERS = frozenset(t for t in set(np.sctypeDict.values()) if np.dtype(t).ki
 _NP_COMPLEX = frozenset(t for t in set(np.sctypeDict.values()) if np.dtype(t).kind == "c")
 _ROWS_AROUND_WORST = 2
 _INPUT_SIZE_SHOWN = 64
+_MAX_NESTING = 32
 
 
 # --- conversion -------------------------------------------------------------------------------
@@ -79,9 +80,11 @@ def shape_message(what: str, got: tuple[int, ...], expected: tuple[int | None, .
     return f"{what} has shape {tuple(got)}, expected shape {exp_text}" + (f": {cause}" if cause else "")
 
 
-def _check_plain(value: Any, what: str) -> None:
+def _check_plain(value: Any, what: str, depth: int = 0) -> None:
     """Raise CheckFailed unless ``value`` is plain numeric data (exact types only)."""
     kind = type(value)
+    if depth > _MAX_NESTING:
+        _fail(f"{what} is nested more than {_MAX_NESTING} lists deep, not an array of numbers")
     if value is None:
         _fail(f"{what} is None: did you forget to `return` the result?")
     if _is_plain_number(value):
@@ -96,7 +99,7 @@ def _check_plain(value: Any, what: str) -> None:
         return
     if kind is list or kind is tuple:
         for item in value:
-            _check_plain(item, what)
+            _check_plain(item, what, depth + 1)
         return
     if kind is str:
         _fail(f"{what} is a string ({value[:30]!r}), not a number or an array")

@@ -70,18 +70,21 @@ def check_gradient(
     screen_directions: int = 2,
     confirm_elements: int = 8,
     h: float = H,
+    batch_size: int | None = None,
 ) -> None:
     """Fail unless ``analytic`` (the student's gradient of ``f`` at ``x``) matches central differences.
 
     An element passes when ``|num - ana| <= atol + rtol*(|num| + |ana|)``, ``atol`` being the
-    rounding noise of the differences. Calls of ``f``: 2·x.size when x.size <= 64; otherwise
-    2·screen_directions + 2·confirm_elements (20 by default) when it passes, plus up to
-    2·min(x.size, 1024) when the screen fails.
+    rounding noise of the differences; ``batch_size`` lets the diagnosis name 1/N.
+    Calls of ``f``: 2·x.size when x.size <= 64; otherwise 2·screen_directions plus
+    2·confirm_elements (20 in all by default) when the screen passes, or plus 2·x.size
+    (2·64 when x.size > 1024) when it fails.
     """
     x = _float_input(x, what)
     grad = as_array(analytic, what, shape=x.shape)
     if x.size <= FULL_CHECK_SIZE:
-        _confirm(f, x, grad, np.arange(x.size), what=what, rtol=rtol, h=h, fscale=0.0)
+        _confirm(f, x, grad, np.arange(x.size), what=what, rtol=rtol, h=h, fscale=0.0,
+                 batch_size=batch_size)
         return
     screen = [_screen(f, x, grad, rng.standard_normal(x.shape), rtol, h)
               for _ in range(screen_directions)]
@@ -93,7 +96,7 @@ def check_gradient(
         flat = np.arange(x.size)
     else:
         flat = _sample(grad, rng, SAMPLE_AFTER_FAILED_SCREEN)
-    _confirm(f, x, grad, flat, what=what, rtol=rtol, h=h, fscale=fscale)
+    _confirm(f, x, grad, flat, what=what, rtol=rtol, h=h, fscale=fscale, batch_size=batch_size)
     if failed:
         _, num, ana, _ = failed[0]
         raise CheckFailed(
@@ -114,6 +117,7 @@ def layer_gradcheck(
     rng: np.random.Generator,
     dout: ArrayLike | None = None,
     rtol: float = 1e-5,
+    batch_size: int | None = None,
 ) -> None:
     """Check ``dx = backward(dout)`` against finite differences of ``sum(forward(x) * dout)``.
 
@@ -126,7 +130,7 @@ def layer_gradcheck(
     out = as_array(forward(x.copy()), f"{what}: the output of forward(x)", allow_scalar=False)
     dout = _upstream(out.shape, dout, rng)
     dx = backward(dout.copy())
-    param_gradcheck(forward, dx, x, dout=dout, what=what, rng=rng, rtol=rtol)
+    param_gradcheck(forward, dx, x, dout=dout, what=what, rng=rng, rtol=rtol, batch_size=batch_size)
 
 
 def param_gradcheck(
@@ -138,6 +142,7 @@ def param_gradcheck(
     what: str,
     rng: np.random.Generator,
     rtol: float = 1e-5,
+    batch_size: int | None = None,
 ) -> None:
     """Check ``grad`` (e.g. a layer's ``dW`` after ``backward(dout)``) against finite differences
     of ``sum(forward_of(p) * dout)``, where ``forward_of(p)`` runs the forward pass with the
@@ -149,7 +154,7 @@ def param_gradcheck(
         out = as_array(forward_of(v), f"{what}: the output of forward", shape=dout.shape)
         return float(np.sum(out * dout))
 
-    check_gradient(grad, weighted_output, p, what=what, rng=rng, rtol=rtol)
+    check_gradient(grad, weighted_output, p, what=what, rng=rng, rtol=rtol, batch_size=batch_size)
 
 
 def off_kinks(x: ArrayLike, kinks: Sequence[float] = (0.0,), margin: float = 1e-2) -> np.ndarray:
@@ -230,7 +235,7 @@ def _sample(grad: np.ndarray, rng: np.random.Generator, count: int) -> np.ndarra
 
 
 def _confirm(f: Scalar, x: np.ndarray, grad: np.ndarray, flat: np.ndarray, *, what: str,
-             rtol: float, h: float, fscale: float) -> None:
+             rtol: float, h: float, fscale: float, batch_size: int | None) -> None:
     """2·len(flat) calls; raise CheckFailed naming the worst element if any disagrees."""
     num, scale = _partials(f, x, flat, h)
     ana = grad.ravel()[flat]
@@ -241,6 +246,6 @@ def _confirm(f: Scalar, x: np.ndarray, grad: np.ndarray, flat: np.ndarray, *, wh
     got, expected = (ana.reshape(x.shape), num.reshape(x.shape)) if full else (ana, num)
     raise mismatch_failure(
         ana, num, bad, what=what, shape=x.shape, flat_index=flat,
-        cause=diagnose(got, expected, rtol=DIAGNOSE_RTOL),
+        cause=diagnose(got, expected, rtol=DIAGNOSE_RTOL, batch_size=batch_size),
         against="central differences of the forward pass", labels=("numeric", "analytic"),
         noun="checked elements", rank_by=_worst_first(ana, num))

@@ -91,6 +91,14 @@ def test_as_array_never_touches_other_objects(value):
     assert Liar.calls == []
 
 
+def test_absurd_values_fail_as_student_errors():
+    deep: list = [1.0]
+    for _ in range(5000):
+        deep = [deep]
+    assert "nested more than 32 lists deep" in failure(as_array, deep, "y").message
+    assert "huge numbers" in failure(as_array, [2 ** 2000], "y").message
+
+
 def test_scalar_where_array_expected():
     assert failure(as_array, 2.0, "relu(x)", allow_scalar=False).message == (
         "relu(x) is a single number (2) where an array was expected")
