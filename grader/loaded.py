@@ -24,10 +24,11 @@ class Statement:
     source: str
     lineno: int
     cell: int | None = None  # notebook code-cell number (1-based, as shown to students)
+    file: str | None = None  # which file, when a folder's files were merged into one submission
 
     @property
     def where(self) -> str:
-        return f"cell {self.cell}, line {self.lineno}" if self.cell else f"line {self.lineno}"
+        return _in_file(self.file, f"cell {self.cell}, line {self.lineno}" if self.cell else f"line {self.lineno}")
 
 
 @dataclass
@@ -38,14 +39,17 @@ class LoadNote:
     lineno: int | None = None
     cell: int | None = None
     severity: Severity = "info"
+    file: str | None = None  # which file, when a folder's files were merged into one submission
 
     @property
     def where(self) -> str:
         if self.cell and self.lineno:
-            return f"cell {self.cell}, line {self.lineno}"
-        if self.cell:
-            return f"cell {self.cell}"
-        return f"line {self.lineno}" if self.lineno else ""
+            place = f"cell {self.cell}, line {self.lineno}"
+        elif self.cell:
+            place = f"cell {self.cell}"
+        else:
+            place = f"line {self.lineno}" if self.lineno else ""
+        return _in_file(self.file, place)
 
 
 @dataclass
@@ -56,6 +60,14 @@ class GlobalRead:
     name: str  # the global it reads, e.g. "W"
     lineno: int
     cell: int | None = None
+    file: str | None = None  # which file, when a folder's files were merged into one submission
+
+
+def _in_file(file: str | None, place: str) -> str:
+    """``"utils.py, line 3"`` for merged folders; the place alone otherwise."""
+    if not file:
+        return place
+    return f"{file}, {place}" if place else file
 
 
 @dataclass
