@@ -295,6 +295,44 @@ def test_load_error_page_shows_the_load_message(site: Path) -> None:
     assert "0 / 16" in text
 
 
+CONTRACT_EXAMPLE = {  # exactly the example of /shared/CONTRACT.md: no optional fields at all
+    "assignment": "layers", "max_score": 40,
+    "submissions": [{"id": "alice", "path": "submissions/alice.ipynb", "status": "graded", "score": 37.5,
+                     "max_score": 40, "checks": [{
+                         "id": "Affine/backward-gradcheck", "component": "Affine", "kind": "gradcheck",
+                         "status": "failed", "score": 0, "max_score": 2,
+                         "message": "db is 1/N of the expected value: did you average over the batch instead of summing?"}]}],
+}
+
+ODD_DETAILS = [
+    {"type": "array"}, {"type": "array", "rows": [{"index": "[0]", "expected": None, "got": "nan"}]},
+    {"type": "curves", "student": [], "reference": []}, {"type": "curves"}, {"type": "scalars", "rows": None},
+    {"type": "traceback"}, {"type": "something-new", "payload": "<x>"}, {"no": "type"}, ["not", "a", "dict"],
+]
+
+
+def test_minimal_contract_results_render_everywhere(tmp_path: Path) -> None:
+    written = write_reports(CONTRACT_EXAMPLE, tmp_path)
+    assert len(written) == 3
+    text = " ".join(" ".join(outline(written[1]).text).split())
+    assert "37.5 / 40" in text and "94%" in text and "did you average over the batch" in text
+    assert "37.5/40" in render_submission(CONTRACT_EXAMPLE["submissions"][0], [], color=True)
+    assert "alice" in render_class_summary(CONTRACT_EXAMPLE)
+
+
+@pytest.mark.parametrize("details", ODD_DETAILS, ids=lambda d: str(d)[:30])
+def test_odd_details_never_break_a_report(tmp_path: Path, details: Any) -> None:
+    sub = {**CONTRACT_EXAMPLE["submissions"][0]}
+    sub["checks"] = [{**sub["checks"][0], "details": details}]
+    results = {**CONTRACT_EXAMPLE, "submissions": [sub]}
+    page = write_html_reports(results, tmp_path)[1]
+    outline(page)
+    assert "<x>" not in page.read_text(encoding="utf-8")
+    for block in svgs(page.read_text(encoding="utf-8")):
+        assert block.tag.endswith("svg")
+    render_submission(sub, [], color=False)
+
+
 # --------------------------------------------------------------------------- class page
 
 def test_class_page_summary_and_histogram(site: Path, results: dict[str, Any]) -> None:

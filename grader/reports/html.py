@@ -23,11 +23,10 @@ STUDENTS_DIR = "students"
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    """The jinja2 environment: autoescape on, undefined names are errors."""
+    """The jinja2 environment: autoescape on; a field missing from results renders empty."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

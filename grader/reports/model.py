@@ -65,8 +65,8 @@ def format_percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}%"
 
 
-def format_value(value: Any) -> str:
-    """A number from a details table as a short string (6 significant digits)."""
+def format_value(value: Any, digits: int = 6) -> str:
+    """A number from a details table as a short string (``digits`` significant digits)."""
     if value is None:
         return "–"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -77,7 +77,7 @@ def format_value(value: Any) -> str:
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return f"{value:.6g}"
+    return f"{value:.{digits}g}"
 
 
 def as_floats(values: Any) -> list[float]:
@@ -281,9 +281,13 @@ def pass_rates(results: dict[str, Any]) -> list[PassRate]:
             if c.get("id") not in known:
                 known.add(c.get("id"))
                 meta.append({k: c.get(k) for k in ("id", "component", "kind", "max_score")})
+    by_id: dict[Any, list[dict[str, Any]]] = {}
+    for sub in loaded:
+        for c in sub.get("checks") or []:
+            by_id.setdefault(c.get("id"), []).append(c)
     rows = []
     for m in meta:
-        found = [c for s in loaded for c in s.get("checks") or [] if c.get("id") == m.get("id")]
+        found = by_id.get(m.get("id"), [])
         rows.append(PassRate(
             id=str(m.get("id")), component=str(m.get("component") or ""), kind=str(m.get("kind") or ""),
             max_score=float(m.get("max_score") or 0), description=str(m.get("description") or ""),
@@ -358,7 +362,8 @@ def curve_summary(details: dict[str, Any]) -> str:
         if not values:
             parts.append(f"{who}: no values")
             continue
-        text = f"{who} {format_value(values[0])} → {format_value(values[-1])} ({len(values)} {x_label}s)"
+        text = (f"{who} {format_value(values[0], 4)} → {format_value(values[-1], 4)}"
+                f" ({len(values)} {x_label}{'s' * (len(values) != 1)})")
         bad = first_non_finite(values)
         parts.append(text + (f", not finite from {x_label} {bad}" if bad else ""))
     return f"{details.get('label') or 'curve'}: " + "; ".join(parts)
