@@ -23,7 +23,8 @@ pytestmark = pytest.mark.chromium
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).is_file()), None)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]
 
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium not found at /usr/bin/chromium: install Debian's package "
@@ -102,7 +103,8 @@ def test_index_renders_class_summary_and_pass_rates(site: Path, tmp_path: Path) 
 
 @needs_chromium
 @pytest.mark.parametrize("name, page", [("student-alice", "alice"), ("student-bob", "bob"),
-                                        ("student-frank", "frank"), ("index", None)])
+                                        ("student-frank", "frank"),
+                                        ("student-eve", "eve"), ("index", None)])
 def test_screenshots_are_kept_as_artifacts(site: Path, tmp_path: Path, name: str, page: str | None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"report-{name}.png"

@@ -129,6 +129,10 @@ def _details_lines(details: Any, paint: _Painter) -> list[str]:
 
 # --------------------------------------------------------------------------- one submission
 
+def _fraction(score: Any, max_score: Any) -> str:
+    return f"{model.format_points(score)}/{model.format_points(max_score)}"
+
+
 def _wrap(text: object, indent: str) -> list[str]:
     return textwrap.wrap(" ".join(clean(text).split()), WRAP - len(indent),
                          initial_indent=indent, subsequent_indent=indent) or [indent]
@@ -137,7 +141,7 @@ def _wrap(text: object, indent: str) -> list[str]:
 def _header(sub: dict[str, Any], paint: _Painter) -> list[str]:
     score, max_score = sub.get("score", 0), sub.get("max_score")
     pct = model.format_percent(model.percent(score, max_score))
-    lines = [paint(f"{clean(sub.get('id'))}  {model.format_points(score)}/{model.format_points(max_score)} ({pct})", "bold")
+    lines = [paint(f"{clean(sub.get('id'))}  {_fraction(score, max_score)} ({pct})", "bold")
              + "  " + paint.status(sub.get("status") or "graded")]
     meta = [f"file: {clean(sub['path'])}" if sub.get("path") else "",
             f"isolation: {sub.get('isolation') or 'not recorded'}",
@@ -158,13 +162,14 @@ def _header(sub: dict[str, Any], paint: _Painter) -> list[str]:
 
 
 def _check_lines(check: dict[str, Any], paint: _Painter, points_width: int) -> list[str]:
-    points = f"{model.format_points(check.get('score'))}/{model.format_points(check.get('max_score'))}"
+    points = _fraction(check.get("score"), check.get("max_score"))
     lines = [f"  {paint.status(check.get('status', 'error'), STATUS_WIDTH)}  {points.rjust(points_width)}  "
              f"{check['name']}"]
     if check.get("status") == "passed":
         return lines
     inner = "  " + " " * (STATUS_WIDTH + 2 + points_width + 2)
-    lines += _wrap(check.get("message") or check.get("description") or "", inner)
+    text = check.get("message") or check.get("description")
+    lines += _wrap(text, inner) if text else []
     lines += [inner + line for line in _details_lines(check.get("details"), paint)]
     return lines
 
@@ -179,13 +184,12 @@ def render_submission(sub: dict[str, Any], checks_meta: list[dict[str, Any]], *,
     """
     paint = _Painter(color)
     checks = model.enrich_checks(sub, checks_meta)
-    points_width = max((len(f"{model.format_points(c.get('score'))}/{model.format_points(c.get('max_score'))}")
-                        for c in checks), default=3)
+    points_width = max((len(_fraction(c.get("score"), c.get("max_score"))) for c in checks), default=3)
     lines = _header(sub, paint)
     for group in model.group_by_component(checks):
         verdict = "all passed" if group.all_passed else ""
         lines += ["", paint(f"{group.component or '(no component)'}  "
-                            f"{model.format_points(group.score)}/{model.format_points(group.max_score)}", "bold")
+                            f"{_fraction(group.score, group.max_score)}", "bold")
                   + (f"  {paint(verdict, 'green')}" if verdict else "")]
         for check in group.checks:
             lines += _check_lines(check, paint, points_width)
@@ -201,14 +205,13 @@ def render_class_summary(results: dict[str, Any], *, worst: int = 3) -> str:
     head = (f"{results.get('title') or results.get('assignment') or 'assignment'}: {stats.count} submissions"
             + (f" ({stats.load_errors} not loaded)" if stats.load_errors else ""))
     if stats.count:
-        head += (f", mean {model.format_points(stats.mean)}/{model.format_points(max_score)}"
-                 f", median {model.format_points(stats.median)}/{model.format_points(max_score)}")
+        head += f", mean {_fraction(stats.mean, max_score)}, median {_fraction(stats.median, max_score)}"
     symbols = [model.STATUS_SYMBOLS[s] for s in model.CHECK_STATUSES]
     rows = [["student", "score", "%", "status", *symbols]]
     for sub in results.get("submissions") or []:
         counts = model.status_counts(sub.get("checks") or [])
         rows.append([clean(sub.get("id")),
-                     f"{model.format_points(sub.get('score'))}/{model.format_points(sub.get('max_score', max_score))}",
+                     _fraction(sub.get("score"), sub.get("max_score", max_score)),
                      model.format_percent(model.percent(sub.get("score"), sub.get("max_score", max_score))),
                      model.status_label(sub.get("status") or "graded"),
                      *(str(counts[s]) for s in model.CHECK_STATUSES)])
