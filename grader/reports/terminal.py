@@ -19,6 +19,7 @@ __all__ = ["Progress", "render_class_summary", "render_submission", "supports_co
 
 INDENT = "    "
 WRAP = 100
+DETAILS_WIDTH = WRAP - 20  # details sit under the message, about 20 columns in
 STATUS_WIDTH = len("✗ timed out")
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 40
@@ -82,7 +83,7 @@ def sparkline(values: Sequence[Any], lo: float, hi: float, width: int = SPARK_WI
 # --------------------------------------------------------------------------- details
 
 def _array_lines(details: dict[str, Any], paint: _Painter) -> list[str]:
-    lines = [paint(line.strip(), "dim") for line in _wrap(model.array_summary(details), "")]
+    lines = [paint(line.strip(), "dim") for line in _wrap(model.array_summary(details), "", DETAILS_WIDTH)]
     rows = model.array_rows(details)
     if not rows:
         return lines
@@ -97,7 +98,7 @@ def _array_lines(details: dict[str, Any], paint: _Painter) -> list[str]:
 def _curve_lines(details: dict[str, Any]) -> list[str]:
     student, reference = model.as_floats(details.get("student")), model.as_floats(details.get("reference"))
     finite = [v for v in student + reference if math.isfinite(v)]
-    lines = [line.strip() for line in _wrap(model.curve_summary(details), "")]
+    lines = [line.strip() for line in _wrap(model.curve_summary(details), "", DETAILS_WIDTH)]
     if finite:
         lo, hi = min(finite), max(finite)
         lines.append(f"  yours      {sparkline(student, lo, hi)}")
@@ -133,8 +134,8 @@ def _fraction(score: Any, max_score: Any) -> str:
     return f"{model.format_points(score)}/{model.format_points(max_score)}"
 
 
-def _wrap(text: object, indent: str) -> list[str]:
-    return textwrap.wrap(" ".join(clean(text).split()), WRAP - len(indent),
+def _wrap(text: object, indent: str, width: int = WRAP) -> list[str]:
+    return textwrap.wrap(" ".join(clean(text).split()), width - len(indent),
                          initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
