@@ -86,6 +86,7 @@ _HELP = re.compile(r"^\?{1,2}\S|^[\w.\[\]()*]+\s*\?{1,2}$")
 _TIMEIT_OPTIONS = re.compile(r"^(?:-[nr]\s*\d+\s+|-[a-zA-Z]+\s+)*")
 _CONTINUES_BLOCK = re.compile(r"^(else|elif|except|finally)\b")
 _DEF_NAME = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)")
+_NEVER_IN_BRACKETS = re.compile(r"^(?:(?:def|class|async\s+def|import|while|with)\b|try\s*:|@)|^from\s+[\w.]+\s+import\b")
 _ALL_CAPS = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -246,6 +247,8 @@ def scan_lines(lines: list[str]) -> tuple[list[bool], list[int]]:
     starts, code_ends = [], []
     depth, quote, continued = 0, None, False
     for line in lines:
+        if depth and quote is None and _NEVER_IN_BRACKETS.match(line):
+            depth = 0  # an unclosed bracket above (a syntax error): do not swallow the rest of the file
         starts.append(depth == 0 and quote is None and not continued)
         continued, end, i = False, len(line), 0
         while i < len(line):
@@ -629,6 +632,8 @@ class _Loader:
         func = node.value.func
         if isinstance(func, ast.Name) and func.id in DISPLAY_BUILTINS and func.id not in self.callables:
             return True
+        if self._cheap(node.value):  # no effect at all, e.g. a timed `np.ones(3)`
+            return True
         origins = self._qualnames(func)
         return any(q.startswith(DISPLAY_MODULES) or q.endswith(".seed") for q in origins)
 
@@ -685,7 +690,7 @@ class _Loader:
         loud = sorted((d for d in self.dropped if not d.silent), key=lambda d: (d.file or "", d.cell or 0, d.lineno))
         if loud:
             places = "; ".join(_where(d.lineno, d.cell, d.file) for d in loud[:SUMMARY_PLACES])
-            more = ", ..." if len(loud) > SUMMARY_PLACES else ""
+            more = "; ..." if len(loud) > SUMMARY_PLACES else ""
             count = f"{len(loud)} top-level statement{'s' if len(loud) != 1 else ''}"
             self.loaded.notes.append(LoadNote(
                 f"not run (only imports, definitions and simple constants are): {count}, at {places}{more}"))
@@ -794,7 +799,10 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     decorators = getattr(node, "decorator_list", None)
     first = decorators[0].lineno if decorators else node.lineno
     start_col = 0 if decorators else _char_col(lines[first - 1], node.col_offset)
-    end_col = _char_col(lines[node.end_lineno - 1], node.end_col_offset)
+    last = lines[node.end_lineno - 1]
+    end_col = _char_col(last, node.end_col_offset)
+    if last[end_col:].lstrip().startswith("#"):  # a trailing comment belongs to the statement
+        end_col = len(last)
     chunk = lines[first - 1: node.end_lineno]
     if len(chunk) == 1:
         return chunk[0][start_col:end_col]
