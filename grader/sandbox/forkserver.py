@@ -1,0 +1,201 @@
+"""The fork server: a long-lived helper that imports NumPy once and forks student processes.
+
+Started by the judge (``grader.sandbox.process.ForkServerClient``) as ``python -I -S -c BOOT`` with a
+clean environment and a scratch cwd; it talks to the judge over a ``SOCK_SEQPACKET`` control
+socket, one JSON message per packet (file descriptors ride along with ``socket.send_fds``):
+
+* ``{"cmd": "hello"}`` -> ``{"pid", "namespaces": bool, "root": bool}``
+* ``{"cmd": "spawn", "config": {...}}`` + [student socket] -> ``{"pid"}`` + [pidfd of the student]
+* ``{"cmd": "reap", "pid", "kill": bool, "grace": s}`` -> ``{"status": raw wait status | null}``
+* ``{"cmd": "shutdown"}``
+
+It is a child subreaper: processes that student code left behind are re-parented to it when their
+parent dies, and it kills them (``sweep``). It dies with the judge (``PR_SET_PDEATHSIG``) and its
+student processes die with it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+PRELOAD = (
+    "numpy", "numpy.random", "numpy.linalg", "numpy.fft", "numpy.testing", "numpy.lib.stride_tricks",
+    "math", "cmath", "random", "copy", "collections", "functools", "itertools", "operator", "time", "typing",
+    "dataclasses", "json", "pickle", "re", "string", "warnings", "abc", "numbers", "statistics", "heapq",
+    "bisect", "fractions", "decimal", "contextlib", "enum", "pathlib", "textwrap", "pprint", "datetime",
+    "inspect", "traceback", "io", "gzip", "struct", "glob", "os.path", "tempfile", "csv", "timeit",
+    "unittest", "unittest.mock", "ctypes", "ast",
+)
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # an optional module missing on this Python: students get ImportError
+            pass
+    import grader.sandbox.runtime  # noqa: F401  (and with it protocol, testfns, drivers, loaded)
+
+
+class ForkServer:
+    def __init__(self, ctl: socket.socket) -> None:
+        from grader.sandbox import isolation
+
+        self.ctl = ctl
+        self.live: set[int] = set()  # keepers not yet reaped
+        self.dead: dict[int, int] = {}  # keeper pid -> raw wait status
+        self.namespaces = isolation.probe_namespaces()
+        import numpy
+
+        numpy_dir = os.path.dirname(os.path.dirname(numpy.__file__))
+        self.keep = sorted({sys.base_prefix, sys.prefix, numpy_dir})  # must stay readable for students
+
+    # ---- main loop
+    def loop(self) -> None:
+        while True:
+            ready = select.select([self.ctl], [], [], 0.5)[0]
+            self.collect()
+            if not ready:
+                continue
+            try:
+                data, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 4)
+            except OSError:
+                self.shutdown()
+            if not data:  # the judge went away
+                self.shutdown()
+            msg = json.loads(data)
+            reply, out_fds = getattr(self, "cmd_" + msg["cmd"])(msg, fds)
+            socket.send_fds(self.ctl, [json.dumps(reply).encode()], out_fds)
+            for fd in out_fds:
+                os.close(fd)
+
+    def cmd_hello(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
+        return {"pid": os.getpid(), "namespaces": self.namespaces, "root": os.geteuid() == 0}, []
+
+    def cmd_spawn(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
+        config = dict(msg["config"], namespaces=self.namespaces and msg["config"].get("namespaces", True))
+        config.setdefault("keep", self.keep)
+        pid = os.fork()
+        if pid == 0:
+            self._child(fds[0], config)
+        for fd in fds:
+            os.close(fd)
+        self.live.add(pid)
+        return {"pid": pid}, [os.pidfd_open(pid)]
+
+    def cmd_reap(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
+        pid = int(msg["pid"])
+        if pid in self.live and not msg.get("kill"):
+            self._wait_for(pid, float(msg.get("grace", 1.0)))
+        if pid in self.live:
+            self._kill(pid)
+            self._wait_for(pid, 5.0)
+        self.sweep(deadline=time.monotonic() + 2.0)
+        return {"status": self.dead.pop(pid, None)}, []
+
+    def cmd_shutdown(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
+        self.shutdown()
+        return {}, []  # pragma: no cover - shutdown exits
+
+    # ---- children
+    def _child(self, sock_fd: int, config: dict[str, Any]) -> None:
+        """In the forked child: confine, then serve the judge on ``sock_fd``. Never returns."""
+        code = 70
+        try:
+            from grader.sandbox import isolation, runtime
+
+            self.ctl.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            runtime.ISOLATION = isolation.enter(config, sock_fd)
+            runtime.serve(socket.socket(fileno=sock_fd))
+            code = 0
+        except BaseException as exc:  # noqa: B036 - set-up failed: say so on the fork server's stderr
+            print(f"student process set-up failed: {exc!r}", file=sys.__stderr__, flush=True)
+        finally:
+            os._exit(code)
+
+    def _kill(self, pid: int) -> None:
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def _wait_for(self, pid: int, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while pid in self.live and time.monotonic() < deadline:
+            self.collect()
+            if pid in self.live:
+                time.sleep(0.002)
+
+    def collect(self) -> None:
+        """Reap every exited child; remember the status of keepers."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.live:
+                self.live.discard(pid)
+                self.dead[pid] = status
+        # statuses nobody asks for (the judge died mid-call) are dropped with the server
+
+    def strays(self) -> list[int]:
+        """Children of this server that are not live keepers: left behind by student code."""
+        me, found = os.getpid(), []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in self.live:
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(b")") + 2:].split()
+            if len(fields) > 1 and int(fields[1]) == me:
+                found.append(int(entry))
+        return found
+
+    def sweep(self, deadline: float) -> None:
+        """Kill strays until none are left (their own orphans come to us next) or the deadline."""
+        while True:
+            self.collect()
+            strays = self.strays()
+            if not strays or time.monotonic() > deadline:
+                return
+            for pid in strays:
+                self._kill(pid)
+            time.sleep(0.002)
+
+    def shutdown(self) -> None:
+        for pid in list(self.live):
+            self._kill(pid)
+        deadline = time.monotonic() + 2.0
+        while self.live and time.monotonic() < deadline:
+            self.collect()
+            time.sleep(0.002)
+        self.sweep(deadline=time.monotonic() + 2.0)
+        os._exit(0)
+
+
+def main(ctl_fd: int, judge_pid: int) -> None:
+    """Entry point in the fork server process (see ``process.BOOT``)."""
+    from grader.sandbox import isolation
+
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != judge_pid:  # the judge died before we got here
+        os._exit(0)
+    isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    preload()
+    ForkServer(socket.socket(fileno=ctl_fd)).loop()

@@ -1,0 +1,394 @@
+"""Judge side of a student process: start it through the fork server, talk to it with deadlines,
+kill and restart it.
+
+``StudentProcess(loaded).start()`` forks a confined student process, runs the submission's kept
+statements one request at a time (a statement that hangs or crashes the process is skipped with a
+note and the process is restarted) and returns a :class:`LoadResult`. ``exchange(header, ...)``
+sends one request and waits for its reply at most ``timeout`` seconds (``poll`` on the socket and on
+a pidfd of the process, so a death is seen at once). A timeout kills the whole process tree; the
+next request restarts the process transparently (``generation`` counts the restarts).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
+from grader.loaded import LoadedSubmission, LoadNote
+from grader.sandbox import protocol
+from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_frame
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONTROL_TIMEOUT = 20.0  # seconds for the fork server to answer a command
+MAX_RESTARTS = 20
+
+BOOT = r"""
+import json, sys, types
+cfg = json.loads(sys.argv[1])
+sys.path[:0] = cfg["paths"]
+for name, path in cfg["packages"]:
+    module = types.ModuleType(name)
+    module.__path__ = [path]
+    sys.modules[name] = module
+from grader.sandbox.forkserver import main
+main(cfg["fd"], cfg["judge"])
+"""
+
+
+# --------------------------------------------------------------------------- the fork server client
+
+
+class ForkServerClient:
+    """The judge's handle on its fork server process (one per judge process)."""
+
+    def __init__(self, scratch_root: str) -> None:
+        import numpy
+
+        self.token = uuid.uuid4().hex
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cfg = {
+            "paths": [str(Path(numpy.__file__).resolve().parent.parent)],
+            "packages": [("grader", str(PROJECT_ROOT / "grader")),
+                         ("grader.sandbox", str(PROJECT_ROOT / "grader" / "sandbox"))],
+            "fd": theirs.fileno(),
+            "judge": os.getpid(),
+        }
+        debug = os.environ.get("DLFS_SANDBOX_DEBUG")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", "-s", "-S", "-c", BOOT, json.dumps(cfg)],
+            env=self._environment(scratch_root), cwd=scratch_root, pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        theirs.close()
+        self.sock, self.lock = ours, threading.Lock()
+        hello, _ = self.call({"cmd": "hello"}, timeout=60.0)
+        self.pid, self.namespaces, self.root = hello["pid"], hello["namespaces"], hello["root"]
+
+    def _environment(self, scratch_root: str) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "HOME": scratch_root, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
+            "DLFS_SANDBOX": self.token, "DLFS_PROJECT_ROOT": str(PROJECT_ROOT),
+        }
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH"):  # needed for correct BLAS here
+            if key in os.environ:
+                env[key] = os.environ[key]
+        return env
+
+    def call(self, msg: dict[str, Any], fds: Iterable[int] = (), timeout: float = CONTROL_TIMEOUT
+             ) -> tuple[dict[str, Any], list[int]]:
+        with self.lock:
+            try:
+                socket.send_fds(self.sock, [json.dumps(msg).encode()], list(fds))
+                if not select.select([self.sock], [], [], timeout)[0]:
+                    raise TimeoutError(f"fork server did not answer {msg['cmd']!r} within {timeout:g} s")
+                data, got_fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 4)
+                if not data:
+                    raise ConnectionError("fork server closed its control socket")
+                return json.loads(data), got_fds
+            except (OSError, ValueError) as exc:
+                self.terminate()
+                raise StudentCrashed(f"the grader's sandbox fork server failed: {exc}") from None
+
+    def spawn(self, config: dict[str, Any], student_sock: socket.socket) -> tuple[int, int]:
+        reply, fds = self.call({"cmd": "spawn", "config": config}, [student_sock.fileno()])
+        return reply["pid"], fds[0]
+
+    def reap(self, pid: int, kill: bool, grace: float = 1.0) -> int | None:
+        reply, _ = self.call({"cmd": "reap", "pid": pid, "kill": kill, "grace": grace})
+        return reply["status"]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def terminate(self) -> None:
+        """Stop the server; its student processes die with it (PR_SET_PDEATHSIG)."""
+        if self.alive():
+            try:
+                socket.send_fds(self.sock, [json.dumps({"cmd": "shutdown"}).encode()], [])
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.sock.close()
+
+
+_SERVER: ForkServerClient | None = None
+_SERVER_LOCK = threading.Lock()
+
+
+def default_scratch_root() -> str:
+    root = Path(tempfile.gettempdir()) / f"dlfs-sandbox-{os.getpid()}"
+    root.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(root, 0o755)
+    return str(root)
+
+
+def fork_server() -> ForkServerClient:
+    """This judge process's fork server, started on first use and restarted if it died."""
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None or not _SERVER.alive():
+            _SERVER = ForkServerClient(default_scratch_root())
+        return _SERVER
+
+
+def isolation_available() -> bool:
+    """Can student processes get mount + PID namespaces on this machine?"""
+    return bool(fork_server().namespaces)
+
+
+# --------------------------------------------------------------------------- exit statuses
+
+
+def describe_exit(status: int | None, cpu_seconds: int) -> str:
+    """What a wait status means, in words for a student."""
+    if status is None:
+        return "the student process ended unexpectedly"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig in (signal.SIGSEGV, signal.SIGBUS):
+            return f"the student process crashed with a segmentation fault ({name})"
+        if sig == signal.SIGXCPU:
+            return f"the student process used more than its {cpu_seconds} s of CPU time"
+        if sig == signal.SIGKILL:
+            return "the student process was killed (SIGKILL), e.g. for exceeding its memory limit"
+        return f"the student process was killed by signal {name}"
+    code = os.waitstatus_to_exitcode(status)
+    return f"the student process exited with status {code} (os._exit() or a call that ends the process)"
+
+
+# --------------------------------------------------------------------------- student process
+
+
+@dataclass
+class LoadResult:
+    """What loading a submission in a student process gave."""
+
+    names: dict[str, str]  # top-level name -> "callable" | "class" | "data"
+    notes: list[LoadNote] = field(default_factory=list)
+    isolation: str = ""
+    seconds: float = 0.0
+
+    @property
+    def defined(self) -> list[str]:
+        return sorted(self.names)
+
+
+_LIVE: "weakref.WeakSet[StudentProcess]" = weakref.WeakSet()
+
+
+class StudentProcess:
+    """One submission's student process (restarted transparently after a crash or timeout)."""
+
+    def __init__(self, loaded: LoadedSubmission, *, memory_mb: int = 2048, scratch_root: str | None = None,
+                 hide_paths: Iterable[str] = (), cpu_seconds: int = 600, load_budget: float = 10.0,
+                 namespaces: bool = True) -> None:
+        self.loaded = loaded
+        self.memory_mb, self.cpu_seconds, self.load_budget = memory_mb, cpu_seconds, load_budget
+        self.scratch_root = scratch_root
+        self.hide_paths = [str(p) for p in hide_paths]
+        self.namespaces = namespaces
+        self.generation = 0
+        self.restarts = 0
+        self.load_result: LoadResult | None = None
+        self.scratch: str | None = None
+        self.pid: int | None = None
+        self.isolation = ""
+        self._sock: socket.socket | None = None
+        self._pidfd: int | None = None
+        self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
+        _LIVE.add(self)
+
+    @property
+    def alive(self) -> bool:
+        return self._sock is not None
+
+    # ---- life cycle
+    def start(self) -> LoadResult:
+        """Start the process and run the submission's statements (idempotent)."""
+        if self.load_result is None:
+            t0 = time.monotonic()
+            self._spawn()
+            names, notes = self._load()
+            isolation = self.isolation
+            self.load_result = LoadResult(names, notes, isolation, time.monotonic() - t0)
+        elif not self.alive:
+            self._restart()
+        return self.load_result
+
+    def _restart(self) -> None:
+        if self.restarts >= MAX_RESTARTS:
+            raise StudentCrashed(f"the student process crashed or timed out {self.restarts} times; giving up")
+        self.restarts += 1
+        self._spawn()
+        self._load()
+
+    def _spawn(self) -> None:
+        server = fork_server()
+        root = self.scratch_root or default_scratch_root()
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.loaded.id)[:40] or "student"
+        self.scratch = tempfile.mkdtemp(prefix=f"{safe}-", dir=root)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds, "scratch": self.scratch,
+                  "hide": self.hide_paths + _default_hidden(), "namespaces": self.namespaces}
+        try:
+            self.pid, self._pidfd = server.spawn(config, theirs)
+        finally:
+            theirs.close()
+        self._sock = ours
+        self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
+                                        "starting the student process")[0].get("isolation", "")
+
+    def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
+        """Run the statements; one that hangs or kills the process is skipped and the process restarted."""
+        deadline = time.monotonic() + self.load_budget
+        notes: dict[int, LoadNote] = {}
+        index = 0
+        statements = self.loaded.statements
+        while index < len(statements):
+            if index in self._bad:
+                index += 1
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                for i in range(index, len(statements)):
+                    self._bad[i] = _note(statements[i], f"not run: loading took more than {self.load_budget:g} s")
+                break
+            try:
+                reply, _ = self._exchange({"op": "exec", "index": index}, None, remaining, "loading")
+            except (StudentTimeout, StudentCrashed, StudentBadValue) as exc:
+                self._bad[index] = _note(statements[index], f"{exc} (this statement was skipped)")
+                self._spawn()
+                index = 0
+                continue
+            if reply.get("note"):
+                notes[index] = LoadNote(**reply["note"])
+            index += 1
+        reply, _ = self._exchange({"op": "names"}, None, 10.0, "listing names")
+        merged = sorted({**notes, **self._bad}.items())
+        return reply["names"], [n for _, n in merged]
+
+    def exchange(self, header: dict[str, Any], encoder: Encoder | None = None, timeout: float = 10.0,
+                 what: str = "call") -> tuple[dict[str, Any], list[bytes]]:
+        """Send one request and return (reply header, blobs); restarts a dead process first."""
+        self.start()
+        return self._exchange(header, encoder, timeout, what)
+
+    def _exchange(self, header: dict[str, Any], encoder: Encoder | None, timeout: float,
+                  what: str) -> tuple[dict[str, Any], list[bytes]]:
+        assert self._sock is not None
+        frame = encode_message(header, encoder)
+        deadline = time.monotonic() + timeout
+        try:
+            send_frame(self._sock, frame, deadline)
+            return recv_frame(self._sock, deadline, self._wait)
+        except protocol.Timeout:
+            self._die(kill=True)
+            raise StudentTimeout(timeout, what) from None
+        except protocol.PeerClosed:
+            raise StudentCrashed(describe_exit(self._die(kill=False), self.cpu_seconds)) from None
+        except protocol.ProtocolError as exc:
+            self._die(kill=True)
+            raise StudentBadValue(f"the student process sent an unusable answer: {exc}") from None
+
+    def _wait(self, remaining: float | None) -> None:
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        poller.register(self._pidfd, select.POLLIN)
+        events = poller.poll(None if remaining is None else max(0, int(remaining * 1000) + 1))
+        if not events:
+            raise protocol.Timeout("timed out")
+        if not any(fd == self._sock.fileno() for fd, _ in events):
+            raise protocol.PeerClosed("the student process exited")
+
+    def _die(self, kill: bool) -> int | None:
+        """Kill (or wait for) the process tree, reap it, forget the channel. Returns the wait status."""
+        status = None
+        if self.pid is not None:
+            try:
+                status = fork_server().reap(self.pid, kill=kill, grace=1.0)
+            except StudentCrashed:
+                pass
+        if self._sock is not None:
+            self._sock.close()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        self._sock = self._pidfd = self.pid = self.scratch = None
+        self.generation += 1
+        return status
+
+    def close(self) -> None:
+        """Kill the process (and everything it started) and delete its scratch dir."""
+        if self._sock is not None:
+            self._die(kill=True)
+        _LIVE.discard(self)
+
+    def __enter__(self) -> "StudentProcess":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _note(stmt: Any, message: str) -> LoadNote:
+    return LoadNote(message, stmt.lineno, stmt.cell, "warning")
+
+
+def _default_hidden() -> list[str]:
+    """The grading code: the project checkout (reference, assignments, tests, golden store, .git)."""
+    hidden = [str(PROJECT_ROOT)] if (PROJECT_ROOT / "pyproject.toml").exists() else []
+    for pkg in ("reference", "assignments", "tests"):
+        if (PROJECT_ROOT / pkg).is_dir():
+            hidden.append(str(PROJECT_ROOT / pkg))
+    return hidden
+
+
+def sandbox_processes(token: str | None = None) -> list[int]:
+    """Pids of processes started by this judge's fork server (by its environment marker),
+    the server itself excluded: for tests that check nothing is left behind."""
+    token = token or (_SERVER.token if _SERVER else "")
+    marker, found = f"DLFS_SANDBOX={token}".encode(), []
+    server_pid = _SERVER.pid if _SERVER else -1
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == server_pid:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if marker in fh.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+@atexit.register
+def _shutdown() -> None:
+    for proc in list(_LIVE):
+        try:
+            proc.close()
+        except Exception:
+            pass
+    if _SERVER is not None:
+        _SERVER.terminate()

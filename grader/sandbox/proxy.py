@@ -1,0 +1,327 @@
+"""``Student``: what a check sees of a submission (see docs/ARCHITECTURE.md, "The student proxy").
+
+Every attribute of ``student`` is a top-level name of the submission; calls copy arguments in as
+data and decode results as data. Objects that are not data stay in the student process and come
+back as :class:`RemoteObject` handles (methods, attribute and item reads and writes go through to
+the student process). Nothing the student process sends is ever unpickled or executed here: the
+judge only sees JSON values and numeric arrays, and a ``RemoteObject`` refuses to pose as data
+(``np.asarray``/``float``/``bool``/``len`` on it raise ``StudentBadValue``).
+"""
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
+from grader.loaded import LoadedSubmission, LoadNote
+from grader.sandbox import testfns
+from grader.sandbox.process import LoadResult, StudentProcess
+from grader.sandbox.protocol import (
+    Decoder, Encoder, GlobalRef, Handle, NotData, ProtocolError, TestFnRef, encode_message, split_frame,
+)
+from grader.sandbox.runtime import Runtime
+
+DEFAULT_TIMEOUT = 10.0
+TEXT_CAP = 20_000
+
+
+class Student:
+    """A submission running in an isolated student process (or, for benchmarks, in-process)."""
+
+    def __init__(self, loaded: LoadedSubmission, *, memory_mb: int = 2048, scratch_root: str | None = None,
+                 hide_paths: Any = (), backend: Any = None, **options: Any) -> None:
+        self.loaded = loaded
+        self._backend = backend or StudentProcess(loaded, memory_mb=memory_mb, scratch_root=scratch_root,
+                                                  hide_paths=hide_paths, **options)
+        self._check_id, self._calls, self._timeout = "", 0, DEFAULT_TIMEOUT
+        self._names: dict[str, str] | None = None
+        self.last_output = ("", "")  # (stdout, stderr) of the last request, capped: for diagnostics only
+
+    # ---- facts
+    @property
+    def load_result(self) -> LoadResult:
+        return self._backend.start()
+
+    @property
+    def isolation_level(self) -> str:
+        return self.load_result.isolation
+
+    @property
+    def load_notes(self) -> list[LoadNote]:
+        return self.load_result.notes
+
+    def set_context(self, check_id: str, timeout: float | None = None) -> None:
+        """Seeds and time limit for the following calls: the seed of call n is crc32(f"{check_id}#{n}")."""
+        self._check_id, self._calls = str(check_id), 0
+        self._timeout = float(timeout) if timeout else DEFAULT_TIMEOUT
+
+    def has(self, name: str) -> bool:
+        """Is ``name`` a top-level name of the submission (after loading)?"""
+        return name in self._known_names() or name in self._known_names(refresh=True)
+
+    # ---- top-level names
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self.get(name)
+
+    def get(self, name: str) -> Any:
+        """A top-level name: functions and classes as callable ``RemoteObject``s, data as data
+        (dicts and lists as ``RemoteObject`` so writes land in the student process)."""
+        kind = self._known_names().get(name) or self._known_names(refresh=True).get(name)
+        if kind is None:
+            raise StudentMissing(name, self._missing_hint(name))
+        if kind in ("callable", "class"):
+            return RemoteObject(self, GlobalRef(name), kind)
+        return self._value(self._request("get", f"reading {name}", target=GlobalRef(name)))
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """``student.call("f", x)`` is ``student.f(x)`` (for names that clash with this class's)."""
+        return self.get(name)(*args, **kwargs)
+
+    def call_returning_args(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, tuple, dict]:
+        """(result, args after the call, kwargs after the call): for checks that inputs are unchanged."""
+        self.get(name)  # StudentMissing if undefined
+        reply, dec = self._request("call", f"{name}()", target=GlobalRef(name), args=list(args), kwargs=kwargs,
+                                   return_args=True)
+        return self._decode(dec, reply["value"]), self._decode(dec, reply["args"]), self._decode(dec, reply["kwargs"])
+
+    def run_driver(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the trusted driver ``grader.sandbox.drivers.DRIVERS[name]`` inside the student process."""
+        return self._value(self._request("driver", f"driver {name}", name=name, args=list(args), kwargs=kwargs))
+
+    def put(self, data: Any) -> "RemoteObject":
+        """Create ``data`` inside the student process; returns its handle (e.g. a params dict)."""
+        return self._value(self._request("put", "put", value=data))
+
+    def testfn(self, name: str) -> TestFnRef:
+        """A trusted test function, to pass as an argument (``student.numerical_gradient(f, x)``)."""
+        testfns.get(name)  # KeyError for a typo in a check
+        return TestFnRef(name)
+
+    def close(self) -> None:
+        self._backend.close()
+
+    def __enter__(self) -> "Student":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Student {self.loaded.id!r}>"
+
+    # ---- plumbing
+    def _known_names(self, refresh: bool = False) -> dict[str, str]:
+        if self._names is None:
+            self._names = dict(self._backend.start().names)
+        if refresh:
+            reply, _ = self._request("names", "listing names")
+            names = reply.get("names")
+            self._names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+        return self._names
+
+    def _missing_hint(self, name: str) -> str:
+        if name in self.loaded.defined:
+            return "its definition is in the file but did not run (see the notes on loading)"
+        return ""
+
+    def _next_seed(self) -> int:
+        self._calls += 1
+        return zlib.crc32(f"{self._check_id}#{self._calls}".encode())
+
+    def _ref_json(self, value: Any) -> dict[str, Any] | None:
+        if isinstance(value, RemoteObject):
+            value._ro_check()
+            return _ref_to_json(value._ro_ref)
+        return None
+
+    def _request(self, op: str, what: str, **values: Any) -> tuple[dict[str, Any], Decoder]:
+        encoder = Encoder(refs=self._ref_json)
+        header: dict[str, Any] = {"op": op, "seed": self._next_seed()}
+        for key, value in values.items():
+            try:
+                header[key] = value if type(value) in (str, bool) else encoder.encode(value)
+            except NotData as exc:
+                raise TypeError(f"cannot send this to the student process ({exc}); "
+                                "pass arrays/numbers, student.testfn(name) or student objects") from None
+        reply, blobs = self._backend.exchange(header, encoder, self._timeout, what)
+        self.last_output = (_text(reply.get("stdout")), _text(reply.get("stderr")))
+        if reply.get("ok") is not True:
+            raise _student_error(reply.get("error"))
+        generation = self._backend.generation
+        return reply, Decoder(blobs, lambda ref: RemoteObject(self, ref, generation=generation))
+
+    def _decode(self, dec: Decoder, value: Any) -> Any:
+        try:
+            return dec.decode(value)
+        except ProtocolError as exc:
+            raise StudentBadValue(f"the student's code returned an unusable value: {exc}") from None
+
+    def _value(self, reply_dec: tuple[dict[str, Any], Decoder]) -> Any:
+        reply, dec = reply_dec
+        return self._decode(dec, reply.get("value"))
+
+
+class InProcessBackend:
+    """Runs the submission in *this* process, with no isolation at all (benchmarks and tests only).
+    Requests and replies still go through the protocol encoder so behaviour matches."""
+
+    generation = 0
+
+    def __init__(self, loaded: LoadedSubmission) -> None:
+        self.loaded = loaded
+        self.runtime = Runtime(patch_random=True)
+        self.result: LoadResult | None = None
+
+    def start(self) -> LoadResult:
+        if self.result is None:
+            self._handle({"op": "init", "loaded": self.loaded.to_json()}, None)
+            notes = []
+            for index in range(len(self.loaded.statements)):
+                note = self._handle({"op": "exec", "index": index}, None)[0].get("note")
+                if note:
+                    notes.append(LoadNote(**note))
+            names = self._handle({"op": "names"}, None)[0]["names"]
+            self.result = LoadResult(names, notes, "none (in-process)")
+        return self.result
+
+    def exchange(self, header: dict[str, Any], encoder: Encoder | None = None, timeout: float = 0.0,
+                 what: str = "call") -> tuple[dict[str, Any], list[bytes]]:
+        self.start()
+        return self._handle(header, encoder)
+
+    def _handle(self, header: dict[str, Any], encoder: Encoder | None) -> tuple[dict[str, Any], list[bytes]]:
+        reply = self.runtime.handle(*split_frame(encode_message(header, encoder)))
+        try:
+            return split_frame(reply)
+        except ProtocolError as exc:
+            raise StudentBadValue(f"the student's code returned an unusable value: {exc}") from None
+
+    def close(self) -> None:
+        self.runtime.handles.clear()
+
+
+def InProcessStudent(loaded: LoadedSubmission, **_: Any) -> Student:  # noqa: N802 - a class-like factory
+    """A ``Student`` whose code runs in this process: no isolation, for measuring its cost only."""
+    return Student(loaded, backend=InProcessBackend(loaded))
+
+
+# --------------------------------------------------------------------------- remote objects
+
+
+class RemoteObject:
+    """An object living in the student process. Attribute and item access, calls and writes go there;
+    ``value()`` fetches it as data. It never converts itself to data in the judge."""
+
+    __slots__ = ("_ro_student", "_ro_ref", "_ro_type", "_ro_gen", "_ro_methods")
+
+    def __init__(self, student: Student, ref: Any, type_name: str = "", generation: int | None = None) -> None:
+        object.__setattr__(self, "_ro_student", student)
+        object.__setattr__(self, "_ro_ref", ref)
+        object.__setattr__(self, "_ro_type", type_name or (ref.type if isinstance(ref, Handle) else "object"))
+        object.__setattr__(self, "_ro_gen", generation if isinstance(ref, Handle) else None)
+        object.__setattr__(self, "_ro_methods", set())
+
+    def _ro_check(self) -> None:
+        if self._ro_gen is not None and self._ro_gen != self._ro_student._backend.generation:
+            raise StudentCrashed("this object was lost when the student process was restarted after a crash or "
+                                 "timeout")
+
+    def _ro_request(self, op: str, what: str, **values: Any) -> tuple[dict[str, Any], Decoder]:
+        self._ro_check()
+        return self._ro_student._request(op, what, target=self, **values)
+
+    def _ro_name(self) -> str:
+        return self._ro_ref.name if isinstance(self._ro_ref, GlobalRef) else self._ro_type
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ro_student._value(self._ro_request("call", f"{self._ro_name()}()", args=list(args),
+                                                        kwargs=kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        if name in self._ro_methods:
+            return RemoteMethod(self, name)
+        reply, dec = self._ro_request("getattr", f"reading .{name}", name=name)
+        if reply.get("method"):
+            self._ro_methods.add(name)
+            return RemoteMethod(self, name)
+        return self._ro_student._decode(dec, reply.get("value"))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._ro_request("setattr", f"setting .{name}", name=name, value=value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._ro_student._value(self._ro_request("getitem", f"reading [{key!r}]", key=key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._ro_request("setitem", f"setting [{key!r}]", key=key, value=value)
+
+    def value(self) -> Any:
+        """The whole object as data (a dict of arrays, a list, ...); StudentBadValue if it is not data."""
+        return self._ro_student._value(self._ro_request("value", f"reading a {self._ro_type}"))
+
+    def release(self) -> None:
+        """Let the student process forget this object."""
+        if isinstance(self._ro_ref, Handle) and self._ro_gen == self._ro_student._backend.generation:
+            self._ro_student._request("release", "release", ids=[self._ro_ref.id])
+
+    def _not_data(self, *args: Any, **kwargs: Any) -> Any:
+        raise StudentBadValue(f"the student's code gave a {self._ro_type} object where plain data (a number or an "
+                              "array) was expected")
+
+    __array__ = __float__ = __int__ = __index__ = __complex__ = __bool__ = __len__ = __iter__ = _not_data
+    __contains__ = __round__ = __abs__ = __neg__ = _not_data
+
+    def __eq__(self, other: Any) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        where = f"#{self._ro_ref.id}" if isinstance(self._ro_ref, Handle) else self._ro_name()
+        return f"<student {self._ro_type} {where}>"
+
+
+class RemoteMethod:
+    """``obj.forward`` before it is called: one round trip per call, by name."""
+
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj: RemoteObject, name: str) -> None:
+        self.obj, self.name = obj, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        student = self.obj._ro_student
+        return student._value(self.obj._ro_request("call", f"{self.obj._ro_type}.{self.name}()", attr=self.name,
+                                                   args=list(args), kwargs=kwargs))
+
+    def __repr__(self) -> str:
+        return f"<student method {self.obj._ro_type}.{self.name}>"
+
+
+def _ref_to_json(ref: Any) -> dict[str, Any]:
+    if isinstance(ref, Handle):
+        return {"$handle": ref.id}
+    if isinstance(ref, GlobalRef):
+        return {"$global": ref.name}
+    return {"$testfn": ref.name}
+
+
+def _text(value: Any, cap: int = TEXT_CAP) -> str:
+    return value[:cap] if isinstance(value, str) else ""
+
+
+def _student_error(err: Any) -> StudentError:
+    err = err if isinstance(err, dict) else {}
+    kind = err.get("kind")
+    message = _text(err.get("message"))
+    if kind == "missing":
+        return StudentMissing(message)
+    if kind == "badvalue":
+        return StudentBadValue(message)
+    return StudentRaised(_text(err.get("type"), 200) or "Exception", message, _text(err.get("traceback")),
+                         _text(err.get("where"), 500))
