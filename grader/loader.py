@@ -381,23 +381,40 @@ def parse_with_recovery(text: str, cell: int | None = None, file: str | None = N
     chunks = top_level_chunks(lines)
     dropped: list[tuple[int, int]] = []
     notes: list[LoadNote] = []
+    checked_chunks = False
     for _ in range(MAX_RECOVERY_ROUNDS):
         current = "\n".join(lines)
         try:
             compile(current, "<submission>", "exec", dont_inherit=True)
             return _Parsed(ast.parse(current), current, notes, bool(dropped) and not _has_code_lines(lines))
         except SyntaxError as exc:
-            chunk = _culprit(exc, chunks, dropped, len(lines))
-            if chunk is None:
-                break
-            dropped.append(chunk)
-            notes.append(_syntax_note(exc, chunk, lines, cell, file))
-            for i in range(chunk[0] - 1, chunk[1]):
-                lines[i] = ""
+            if not checked_chunks:  # one pass over the chunks alone: linear, however many errors there are
+                checked_chunks = True
+                failures = [(c, e) for c in chunks if (e := _chunk_error(lines, c)) is not None] or [(None, exc)]
+            else:  # what is left depends on context (`from __future__` late in the file, ...): one at a time
+                failures = [(None, exc)]
+            for chunk, error in failures:
+                chunk = chunk or _culprit(error, chunks, dropped, len(lines))
+                if chunk is None:
+                    return _Parsed(None, text, notes, True)
+                dropped.append(chunk)
+                notes.append(_syntax_note(error, chunk, lines, cell, file))
+                lines[chunk[0] - 1: chunk[1]] = [""] * (chunk[1] - chunk[0] + 1)
         except (RecursionError, MemoryError, ValueError) as exc:
             notes.append(LoadNote(f"the code could not be parsed ({type(exc).__name__}); it was skipped", None, cell, "warning", file))
             break
     return _Parsed(None, text, notes, True)
+
+
+def _chunk_error(lines: list[str], chunk: tuple[int, int]) -> SyntaxError | None:
+    """The chunk compiled on its own (at its own line numbers), or None if it compiles."""
+    try:
+        compile("\n" * (chunk[0] - 1) + "\n".join(lines[chunk[0] - 1: chunk[1]]), "<chunk>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return exc
+    except (RecursionError, MemoryError, ValueError):
+        return None  # reported by the whole-text compile
+    return None
 
 
 def _culprit(exc: SyntaxError, chunks: list[tuple[int, int]], dropped: list[tuple[int, int]], n_lines: int) -> tuple[int, int] | None:

@@ -384,8 +384,8 @@ def test_several_syntax_errors_and_a_decorator_chain() -> None:
 def test_missing_indented_block_blames_the_header() -> None:
     loaded = py("def f():\nx = 1\n")
     assert kept(loaded) == [("line 2", "x = 1")]
-    assert warnings(loaded)[0] == (  # Python's line; the chunk blamed is the header it names
-        "line 2", "IndentationError: expected an indented block after function definition on line 1: "
+    assert warnings(loaded)[0] == (
+        "line 1", "IndentationError: expected an indented block after function definition on line 1: "
                   "the definition(s) `f` on line 1 were skipped")
 
 
