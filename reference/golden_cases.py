@@ -48,12 +48,13 @@ def _weights_like(x: np.ndarray) -> np.ndarray:
     return np.arange(1, np.size(x) + 1, dtype=np.float64).reshape(np.shape(x)) / np.size(x)
 
 
-#: Named scalar functions of an array (or a float); the store refers to them by name.
+#: Named scalar functions of an array (or a float); the store refers to them by name. ``sum_squares`` and
+#: ``sin_1d`` are the same functions as in ``grader.sandbox.testfns``; the other names do not occur there.
 FUNCTIONS: dict[str, Callable[[Any], float]] = {
     "function_1": lambda x: 0.01 * x**2 + 0.1 * x,                       # the textbook's 1-D example
-    "sin": lambda x: float(np.sin(x)),
+    "sin_1d": lambda x: float(np.sin(x)),
     "sum_squares": lambda x: float(np.sum(np.square(x))),                # x0**2 + x1**2 + ...
-    "weighted_sin": lambda x: float(np.sum(np.sin(x) * _weights_like(x))),
+    "ramp_weighted_sin": lambda x: float(np.sum(np.sin(x) * _weights_like(x))),
     "shifted_bowl": lambda x: float(np.sum((1.0 + 10 * _weights_like(x)) * np.square(x - 1.0))),
 }
 
@@ -152,7 +153,7 @@ def _register_numerical() -> None:
 
     register(a, "numerical_diff/seed", diff("function_1", 5.0))
     register(a, "numerical_diff/seed_10", diff("function_1", 10.0))
-    register(a, "numerical_diff/sin", diff("sin", 1.2))
+    register(a, "numerical_diff/sin", diff("sin_1d", 1.2))
 
     def gradient(f: str, x: np.ndarray | tuple) -> Builder:
         def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
@@ -162,8 +163,8 @@ def _register_numerical() -> None:
 
     register(a, "numerical_gradient/seed", gradient("sum_squares", np.array([3.0, 4.0])))
     register(a, "numerical_gradient/seed_0_2", gradient("sum_squares", np.array([0.0, 2.0])))
-    register(a, "numerical_gradient/matrix", gradient("weighted_sin", (2, 3)))
-    register(a, "numerical_gradient/4d", gradient("weighted_sin", (2, 1, 2, 2)))
+    register(a, "numerical_gradient/matrix", gradient("ramp_weighted_sin", (2, 3)))
+    register(a, "numerical_gradient/4d", gradient("ramp_weighted_sin", (2, 1, 2, 2)))
 
     def descent(f: str, init_x: np.ndarray | tuple, lr: float, step_num: int) -> Builder:
         def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
