@@ -12,6 +12,13 @@ Steps, each a small function below:
    the student's own or unknown functions are not run;
 5. static analysis: functions and methods that read module-level data variables (``global_reads``),
    and warnings when a kept function reads a name only a dropped statement would have set.
+   Decisions: ALL_CAPS names only ever assigned a literal (``EPS = 1e-7``) are not reported; a name
+   declared ``global`` and only assigned (``global cache; cache = {}``) is a write, not reported, while
+   ``global n; n += 1`` reads it and is; nested functions and lambdas count for the enclosing function.
+
+Notebooks: a broken cell loses only its broken chunks (the same recovery as a file), not the whole cell.
+Notes stay few: magics and prints are removed silently; one info note lists the top-level statements
+not run; a warning only when it matters (a kept function reads a name that will not exist, ``%run``).
 
 Line numbers everywhere are 1-based lines of the file, or of the notebook cell.
 """
