@@ -202,9 +202,10 @@ class StudentProcess:
 
     def __init__(self, loaded: LoadedSubmission, *, memory_mb: int = 2048, scratch_root: str | None = None,
                  hide_paths: Iterable[str] = (), cpu_seconds: int = 600, load_budget: float = 10.0,
-                 namespaces: bool = True) -> None:
+                 statement_timeout: float = 3.0, namespaces: bool = True) -> None:
         self.loaded = loaded
         self.memory_mb, self.cpu_seconds, self.load_budget = memory_mb, cpu_seconds, load_budget
+        self.statement_timeout = statement_timeout
         self.scratch_root = scratch_root
         self.hide_paths = [str(p) for p in hide_paths]
         self.namespaces = namespaces
@@ -260,30 +261,34 @@ class StudentProcess:
                                         "starting the student process")[0].get("isolation", "")
 
     def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
-        """Run the statements; one that hangs or kills the process is skipped and the process restarted."""
+        """Run the statements; one that hangs or kills the process is skipped and the process restarted.
+
+        Each statement gets at most ``statement_timeout`` s and all first runs together ``load_budget`` s;
+        replaying statements that already ran (after a restart) is not charged to the budget."""
         deadline = time.monotonic() + self.load_budget
         notes: dict[int, LoadNote] = {}
-        index = 0
-        statements = self.loaded.statements
+        statements, index, furthest = self.loaded.statements, 0, 0
         while index < len(statements):
             if index in self._bad:
                 index += 1
                 continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            first_run = index >= furthest
+            limit = min(self.statement_timeout, deadline - time.monotonic()) if first_run else self.statement_timeout
+            if limit <= 0:
                 for i in range(index, len(statements)):
                     self._bad[i] = _note(statements[i], f"not run: loading took more than {self.load_budget:g} s")
                 break
             try:
-                reply, _ = self._exchange({"op": "exec", "index": index}, None, remaining, "loading")
+                reply, _ = self._exchange({"op": "exec", "index": index}, None, limit, "this statement")
             except (StudentTimeout, StudentCrashed, StudentBadValue) as exc:
                 self._bad[index] = _note(statements[index], f"{exc} (this statement was skipped)")
                 self._spawn()
-                index = 0
+                furthest, index = max(furthest, index + 1), 0
                 continue
-            if reply.get("note"):
+            if reply.get("note") and first_run:
                 notes[index] = LoadNote(**reply["note"])
             index += 1
+            furthest = max(furthest, index)
         reply, _ = self._exchange({"op": "names"}, None, 10.0, "listing names")
         merged = sorted({**notes, **self._bad}.items())
         return reply["names"], [n for _, n in merged]

@@ -9,8 +9,9 @@ judge only sees JSON values and numeric arrays, and a ``RemoteObject`` refuses t
 """
 from __future__ import annotations
 
+import contextlib
 import zlib
-from typing import Any
+from typing import Any, Iterator
 
 from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
 from grader.loaded import LoadedSubmission, LoadNote
@@ -93,6 +94,18 @@ class Student:
     def put(self, data: Any) -> "RemoteObject":
         """Create ``data`` inside the student process; returns its handle (e.g. a params dict)."""
         return self._value(self._request("put", "put", value=data))
+
+    @contextlib.contextmanager
+    def replaced(self, name: str, trusted_name: str | None = None) -> Iterator[None]:
+        """Within the block the student's top-level ``name`` is ``grader.sandbox.trusted.TRUSTED[trusted_name]``
+        (default: the same name), so a caller is graded without its broken helper."""
+        self._request("replace", f"replacing {name}", name=name, trusted=trusted_name or name)
+        self._replace_generation = self._backend.generation
+        try:
+            yield
+        finally:
+            if self._backend.generation == self._replace_generation:
+                self._request("replace", f"restoring {name}", name=name, trusted=None)
 
     def testfn(self, name: str) -> TestFnRef:
         """A trusted test function, to pass as an argument (``student.numerical_gradient(f, x)``)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import io
 import linecache
 import os
@@ -39,6 +40,9 @@ MESSAGE_CAP = 2_000  # characters of an exception message
 MODULE_NAME = "submission"
 METHOD_TYPES = (types.MethodType, types.FunctionType, types.BuiltinMethodType, types.MethodWrapperType)
 ISOLATION = "none (in-process)"  # set by the fork server in a student process
+
+
+_ABSENT, _NOTHING = object(), object()
 
 
 class StudentMissingName(Exception):
@@ -136,6 +140,7 @@ class Runtime:
         self.handles: dict[int, Any] = {}
         self.next_handle = 1
         self.student_files: set[str] = set()
+        self.replaced: dict[str, Any] = {}  # name -> original binding while a trusted helper stands in
         self.patch_random = patch_random
 
     # ---- dispatch
@@ -304,6 +309,21 @@ class Runtime:
     def op_release(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
         for hid in header.get("ids", []):
             self.handles.pop(hid, None)
+        return {"ok": True, "value": None}, None
+
+    def op_replace(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
+        """Rebind top-level ``name`` to ``grader.sandbox.trusted.TRUSTED[trusted]`` (or back)."""
+        name = str(header["name"])
+        if header.get("trusted") is None:
+            saved = self.replaced.pop(name, _ABSENT)
+            if saved is _NOTHING:
+                self.namespace.pop(name, None)
+            elif saved is not _ABSENT:
+                self.namespace[name] = saved
+            return {"ok": True, "value": None}, None
+        trusted = importlib.import_module("grader.sandbox.trusted")
+        self.replaced.setdefault(name, self.namespace.get(name, _NOTHING))
+        self.namespace[name] = trusted.get(str(header["trusted"]))
         return {"ok": True, "value": None}, None
 
     def op_ping(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
