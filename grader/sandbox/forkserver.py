@@ -42,12 +42,7 @@ def preload() -> None:
             importlib.import_module(name)
         except Exception:  # an optional module missing on this Python: students get ImportError
             pass
-    import grader.sandbox.runtime  # noqa: F401  (and with it protocol, testfns, drivers, loaded)
-
-    try:
-        import grader.sandbox.trusted  # noqa: F401  (stand-ins for student helpers: student.replaced)
-    except ImportError:
-        pass
+    import grader.sandbox.runtime  # noqa: F401  (and with it protocol, testfns, drivers, trusted, loaded)
 
 
 class ForkServer:

@@ -1,0 +1,190 @@
+"""Isolation: the student process cannot reach the grading code, cannot change the judge, and what
+it sends back is plain data or an inert handle."""
+from __future__ import annotations
+
+import builtins
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.errors import StudentBadValue, StudentRaised
+from grader.sandbox import RemoteObject, Student, isolation_available
+from grader.sandbox.process import PROJECT_ROOT
+from grader.sandbox.testing import submission
+
+PROBES = '''
+import builtins, math, os
+import numpy as np
+
+def try_import(name):
+    try:
+        __import__(name)
+    except ImportError as exc:
+        return "ImportError: " + str(exc)
+    return "imported"
+
+def read(path):
+    with open(path) as fh:
+        return fh.read()
+
+def listdir(path):
+    return sorted(os.listdir(path))
+
+def write(path, text):
+    with open(path, "w") as fh:
+        fh.write(text)
+    return os.path.abspath(path)
+
+def cwd():
+    return os.getcwd()
+
+def sabotage():
+    np.allclose = lambda *a, **k: True
+    np.testing.assert_allclose = lambda *a, **k: None
+    math.isclose = lambda *a, **k: True
+    builtins.abs = lambda x: 0
+    builtins.isinstance = lambda *a: True
+    return True
+
+class Liar(float):
+    def __eq__(self, other):
+        return True
+    __hash__ = float.__hash__
+
+class Everything:
+    def __eq__(self, other):
+        return True
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(3)
+    def __sub__(self, other):
+        return 0.0
+    __rsub__ = __sub__
+    def __abs__(self):
+        return 0.0
+    def __float__(self):
+        return 0.0
+    def __len__(self):
+        return 3
+
+class LyingArray(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), dtype=bool)
+
+def liar():
+    return Liar(123.0)
+
+def everything():
+    return Everything()
+
+def everything_in_a_list():
+    return [Everything(), 1.0]
+
+def lying_array():
+    return np.array([1.0, 2.0]).view(LyingArray)
+'''
+
+
+@pytest.fixture(scope="module")
+def secret_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("other-submissions")
+    (d / "bob.py").write_text("SECRET = 42\n")
+    return d
+
+
+@pytest.fixture(scope="module")
+def student(secret_dir):
+    proxy = Student(submission(PROBES), hide_paths=[str(secret_dir)])
+    proxy.set_context("isolation", 5.0)
+    yield proxy
+    proxy.close()
+
+
+def test_isolation_level_is_reported(student):
+    level = student.isolation_level
+    assert "rlimits" in level
+    assert ("namespaces(mount,pid)" in level) == isolation_available()
+
+
+@pytest.mark.parametrize("name", ["reference", "reference.golden", "assignments", "grader", "grader.compare", "tests"])
+def test_grading_packages_cannot_be_imported(student, name):
+    assert student.try_import(name).startswith("ImportError")
+
+
+def test_reference_files_and_other_submissions_cannot_be_read(student, secret_dir):
+    for path in [PROJECT_ROOT / "reference" / "__init__.py", PROJECT_ROOT / "grader" / "errors.py",
+                 secret_dir / "bob.py"]:
+        with pytest.raises(StudentRaised) as info:
+            student.read(str(path))
+        assert info.value.exc_type in ("FileNotFoundError", "PermissionError")
+
+
+@pytest.mark.skipif(not isolation_available(), reason="needs mount namespaces")
+def test_hidden_folders_look_empty(student, secret_dir):
+    assert student.listdir(str(PROJECT_ROOT)) == []
+    try:
+        assert student.listdir(str(secret_dir)) == []
+    except StudentRaised as exc:  # under /tmp, which is private to the student process
+        assert exc.exc_type == "FileNotFoundError"
+    assert student.listdir("/tmp") == ["scratch"]
+    assert student.listdir("/proc")[0] == "1"  # its own PID namespace: PID 1 is the student process
+
+
+def test_writes_land_in_a_scratch_dir_that_is_deleted():
+    with Student(submission(PROBES)) as proxy:
+        written = proxy.write("result.txt", "hello")
+        scratch = Path(proxy._backend.scratch)
+        assert (scratch / "result.txt").read_text() == "hello"
+        assert os.path.dirname(written) == proxy.cwd()
+        for outside in (str(PROJECT_ROOT / "grader" / "pwned.py"), "/etc/pwned"):
+            with pytest.raises(StudentRaised):
+                proxy.write(outside, "x")
+            assert not os.path.exists(outside)
+    assert not scratch.exists()
+
+
+def test_monkeypatching_in_the_submission_changes_nothing_in_the_judge(student):
+    assert student.sabotage() is True
+    assert not np.allclose(np.zeros(2), np.ones(2))
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(np.zeros(2), np.ones(2))
+    assert not math.isclose(0.0, 1.0)
+    assert builtins.abs(-2) == 2 and not builtins.isinstance(1, str)
+
+
+def test_a_float_subclass_with_a_lying_eq_is_not_a_number(student):
+    got = student.liar()
+    assert isinstance(got, RemoteObject)
+    assert got != 123.0 and got != got.__class__
+    with pytest.raises(StudentBadValue):
+        float(got)
+
+
+@pytest.mark.parametrize("convert", [np.asarray, float, len, abs, lambda o: np.allclose(o, np.zeros(3)),
+                                     lambda o: o - np.zeros(3)])
+def test_an_object_lying_about_everything_earns_nothing(student, convert):
+    got = student.everything()
+    assert isinstance(got, RemoteObject) and got != np.zeros(3)
+    with pytest.raises((StudentBadValue, TypeError)):
+        convert(got)
+
+
+def test_lying_objects_inside_data_stay_handles(student):
+    obj, number = student.everything_in_a_list()
+    assert isinstance(obj, RemoteObject) and number == 1.0
+
+
+def test_an_ndarray_subclass_arrives_as_a_plain_array_with_its_real_values(student):
+    got = student.lying_array()
+    assert type(got) is np.ndarray and not np.array_equal(got, [0.0, 0.0])
+    assert np.array_equal(got, [1.0, 2.0])
+
+
+def test_compare_helpers_refuse_handles(student):
+    compare = pytest.importorskip("grader.compare")
+    from grader.checks import CheckFailed
+
+    with pytest.raises((StudentBadValue, CheckFailed)):
+        compare.as_array(student.everything(), what="everything()")
