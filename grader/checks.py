@@ -24,7 +24,7 @@ import pytest
 F = TypeVar("F", bound=Callable[..., Any])
 
 KINDS = ("golden", "shape", "gradcheck", "convergence", "property", "mutation", "static")
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 5.0  # seconds per check; reference answers take milliseconds
 
 
 class CheckFailed(AssertionError):

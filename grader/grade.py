@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from grader.assignments import Assignment, AssignmentError, resolve
 from grader.checks import CheckInfo
 from grader.discover import SubmissionFile, discover
-from grader.loaded import LoadedSubmission
+from grader.loaded import LoadedSubmission, LoadNote
 from grader.loader import load_submission
 from grader.results import build_results, timings, write_json
 from grader.runner import collect_catalog, run_checks
@@ -38,7 +38,9 @@ def default_jobs() -> int:
 
 def _load(file: SubmissionFile) -> LoadedSubmission:
     try:
-        return load_submission(file.path, file.id, file.display_path)
+        loaded = load_submission(file.path, file.id, file.display_path)
+        loaded.notes.extend(LoadNote(message=note, severity="warning") for note in file.notes)
+        return loaded
     except Exception as exc:  # a loader bug must not cost the batch: this submission becomes a load_error
         return LoadedSubmission(
             id=file.id, path=file.display_path, kind="py",
@@ -97,7 +99,7 @@ def grade(
         out_dir = _prepare_out_dir(Path(out_dir))
     workdir = Path(tempfile.mkdtemp(prefix="grader-"))
     try:
-        files = discover(list(paths), workdir / "submissions")
+        files = discover(list(paths), workdir / "submissions", assignment=assignment.name)
         if not files:
             raise GradeError(f"no submission (.py, .ipynb, folder or .zip) found in: {' '.join(paths)}")
         submissions = [_load(f) for f in files]

@@ -148,6 +148,29 @@ def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
 
 
+def _add_process_facts(record: dict[str, Any], proxy: Any) -> None:
+    """What the student process says about itself: isolation level, notes from running the file."""
+    try:
+        result = proxy.load_result
+    except Exception:  # noqa: BLE001 - the process could not even start: the verdict already says so
+        return
+    record["isolation"] = result.isolation
+    record["load_notes"] = [
+        {"severity": n.severity, "where": n.where, "message": n.message} for n in result.notes
+    ]
+    if record["status"] == "missing":
+        record["message"] += _why_missing(proxy.loaded, record["message"])
+
+
+def _why_missing(loaded: Any, message: str) -> str:
+    """Point a `missing` verdict at the loader's note that explains it (a syntax error, a skipped cell)."""
+    name = message.split("`")[1] if message.count("`") >= 2 else ""
+    for note in loaded.notes:
+        if name and f"`{name}`" in note.message:
+            return f" ({note.where + ': ' if note.where else ''}{note.message})"
+    return ""
+
+
 def _submission_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("student") if callspec else None
@@ -164,6 +187,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         exc = call.excinfo.value if call.excinfo is not None else None
         record = verdict(info, exc)
         record["submission"] = submission
+        proxy = getattr(item, "funcargs", {}).get("student")
+        if proxy is not None:
+            _add_process_facts(record, proxy)
         record["duration"] = round(call.duration, 4)
         item.config.stash[LEDGER].record(submission, info, call.duration, record["status"])
         report.user_properties.append((VERDICT_PROPERTY, json.dumps(record)))

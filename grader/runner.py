@@ -43,9 +43,27 @@ def _base_args(assignment: Assignment, workdir: Path) -> list[str]:
     ]
 
 
+@contextlib.contextmanager
+def _environment(**values: str):
+    """Set environment variables for a pytest run (xdist workers inherit them), then restore them."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _run_pytest(args: list[str], plugins: list[Any], log: Path) -> int:
+    """pytest.main with only our plugins (no third-party autoload), its output kept in ``log``."""
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+    # PYTHONHASHSEED: xdist workers must collect identically.
+    with _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0"), \
+            contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
         code = pytest.main(args, plugins=plugins)
     log.write_text(buffer.getvalue(), encoding="utf-8")
     return int(code)
@@ -56,7 +74,7 @@ def collect_catalog(assignment: Assignment, workdir: Path) -> list[CheckInfo]:
     placeholder = LoadedSubmission(id=CATALOG_PLACEHOLDER, path="", kind="py")
     manifest = Manifest(assignment.name, [placeholder]).write(workdir / "catalog-manifest.json")
     collector = CatalogCollector()
-    args = _base_args(assignment, workdir) + ["--collect-only", "-p", "no:xdist", "--grader-manifest", str(manifest)]
+    args = _base_args(assignment, workdir) + ["--collect-only", "--grader-manifest", str(manifest)]
     log = workdir / "catalog.log"
     code = _run_pytest(args, [collector], log)
     if collector.problems or code not in (0, 5):
@@ -89,19 +107,9 @@ def run_checks(
     args = _base_args(assignment, workdir) + ["--grader-manifest", str(manifest_path), *extra_args]
     workers = max(1, min(jobs, len(gradable)))
     if workers > 1:
-        args += ["-n", str(workers), "--dist", "loadgroup"]
-    else:
-        args += ["-p", "no:xdist"]
+        args += ["-p", "xdist.plugin", "-n", str(workers), "--dist", "loadgroup"]
     collector = VerdictCollector(on_verdict)
-    env_before = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = "0"  # xdist workers must collect identically
-    try:
-        code = _run_pytest(args, [collector], workdir / "pytest.log")
-    finally:
-        if env_before is None:
-            os.environ.pop("PYTHONHASHSEED", None)
-        else:
-            os.environ["PYTHONHASHSEED"] = env_before
+    code = _run_pytest(args, [collector], workdir / "pytest.log")
     if code in (2, 3, 4):  # interrupted, internal error, usage error: the judge itself failed
         tail = (workdir / "pytest.log").read_text(encoding="utf-8")[-3000:]
         raise CheckModuleError(f"{assignment.path}: pytest stopped with exit code {code}:\n{tail}")

@@ -29,6 +29,20 @@ def _assertion_message(exc: AssertionError) -> str:
     return first.strip() or text.splitlines()[0]
 
 
+EXIT_TYPES = {
+    "SystemExit": "your code called sys.exit() or exit(): a function must return its result, never end the program",
+    "KeyboardInterrupt": "your code raised KeyboardInterrupt: remove it, a function must return its result",
+}
+
+
+def _raised_message(exc: StudentRaised) -> str:
+    where = f" ({exc.where})" if exc.where else ""
+    if exc.exc_type in EXIT_TYPES:
+        return EXIT_TYPES[exc.exc_type] + where
+    text = f"{exc.exc_type}: {exc.message}" if exc.message else exc.exc_type
+    return f"your code raised {text}{where}"
+
+
 def verdict(info: CheckInfo, exc: BaseException | None) -> dict[str, Any]:
     """The JSON record of one check's outcome (without the submission id)."""
     status, message, details = "passed", "", {}
@@ -42,7 +56,7 @@ def verdict(info: CheckInfo, exc: BaseException | None) -> dict[str, Any]:
         status, message = "timeout", str(exc)
     elif isinstance(exc, StudentRaised):
         status = "error"
-        message = f"your code raised {exc.exc_type}: {exc.message}" + (f" ({exc.where})" if exc.where else "")
+        message = _raised_message(exc)
         if exc.traceback:
             details = {"type": "traceback", "text": _clip(exc.traceback, 8000)}
     elif isinstance(exc, StudentError):

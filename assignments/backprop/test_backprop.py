@@ -1,0 +1,434 @@
+"""Checks of the `backprop` assignment: the seed-004 MLP by hand, the delta rule, XOR, a deep ReLU net.
+
+Sample-by-sample training functions are checked three ways: one epoch against the reference
+(golden), a short trajectory of epochs (any small deviation compounds), and convergence from
+several seeded starts with a majority rule (the reference converges on every one of them).
+"""
+import numpy as np
+
+from grader.checks import check, fail
+from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
+from grader.gradcheck import numeric_gradient
+from reference import backprop as ref
+
+ASSIGNMENT = "backprop"
+
+# The XOR problem of the lecture (the third input is a constant bias input).
+XOR_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
+XOR_D = np.array([[0], [1], [1], [0]], dtype=float)
+ALPHA = 0.9
+
+
+def _uniform(seed: int, *shape: int) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, size=shape)
+
+
+def _weights(result, what: str, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """A student's returned tuple of weight matrices, converted and shape-checked."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(shapes):
+        fail(f"{what} should return a tuple of {len(shapes)} weight matrices, got {type(result).__name__}"
+             + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    return [as_array(w, what=f"{what}[{i}]", shape=s) for i, (w, s) in enumerate(zip(result, shapes))]
+
+
+def _assert_weights(got, expected, what: str, variants: dict[str, tuple] | None = None) -> None:
+    shapes = [np.shape(e) for e in expected]
+    got = _weights(got, what, shapes)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        per_matrix = {cause: alt[i] for cause, alt in (variants or {}).items()}
+        assert_close(g, e, what=f"{what}: returned W{i + 1}", rtol=1e-7, atol=1e-10, variants=per_matrix)
+
+
+# ---------------------------------------------------------------- the seed-004 MLP
+SEED_X = np.array([0.1, 0.2])
+SEED_W1 = np.array([[0.3, 0.25], [0.4, 0.35]])
+SEED_W2 = np.array([[0.45, 0.4], [0.7, 0.6]])
+SEED_T = np.array([0.4, 0.6])
+SEED_LR = 0.5
+
+
+def _fresh_mlp(seed: int):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=3), rng.normal(size=(4, 3)), rng.normal(size=(2, 4)), rng.uniform(0.1, 0.9, size=2)
+
+
+def _forward_pair(student, x, W1, W2, what):
+    result = student.mlp_forward(x, W1, W2)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        fail(f"{what} should return the pair (h, o), got {type(result).__name__}")
+    return (as_array(result[0], what=f"{what}: h", shape=(W1.shape[0],)),
+            as_array(result[1], what=f"{what}: o", shape=(W2.shape[0],)))
+
+
+@check("mlp_forward", "golden", points=1.5)
+def test_mlp_forward_golden_seed(student):
+    """The lecture's network: h = [0.51998934, 0.52747230], o = [0.60944600, 0.66384491]."""
+    h, o = _forward_pair(student, SEED_X, SEED_W1, SEED_W2, "mlp_forward(x, W1, W2) on the lecture example")
+    h_ref, o_ref = ref.mlp_forward(SEED_X, SEED_W1, SEED_W2)
+    assert_close(h, h_ref, what="mlp_forward: h on the lecture example",
+                 variants={"h is W1 @ x without the sigmoid": SEED_W1 @ SEED_X,
+                           "x @ W1 instead of W1 @ x: weights are (out, in)": ref.sigmoid(SEED_X @ SEED_W1)})
+    assert_close(o, o_ref, what="mlp_forward: o on the lecture example")
+
+
+@check("mlp_forward", "golden", points=1.5)
+def test_mlp_forward_fresh(student):
+    """3 inputs, 4 hidden units, 2 outputs: shapes other than the lecture's 2x2."""
+    x, W1, W2, _ = _fresh_mlp(11)
+    h, o = _forward_pair(student, x, W1, W2, "mlp_forward(x, W1, W2) with W1 (4, 3), W2 (2, 4)")
+    h_ref, o_ref = ref.mlp_forward(x, W1, W2)
+    assert_close(h, h_ref, what="mlp_forward: h with W1 (4, 3)")
+    assert_close(o, o_ref, what="mlp_forward: o with W2 (2, 4)")
+
+
+@check("mlp_loss", "golden", points=1)
+def test_mlp_loss_golden_seed(student):
+    """The lecture's loss 0.02397190."""
+    _, o = ref.mlp_forward(SEED_X, SEED_W1, SEED_W2)
+    expected = ref.mlp_loss(o, SEED_T)
+    assert_scalar_close(student.mlp_loss(o, SEED_T), expected, what="mlp_loss(o, t) on the lecture example",
+                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                                  "the mean is taken instead of 0.5 * sum": expected})
+
+
+@check("mlp_loss", "golden", points=1)
+def test_mlp_loss_fresh(student):
+    o, t = np.random.default_rng(12).uniform(0, 1, size=(2, 5))
+    expected = ref.mlp_loss(o, t)
+    assert_scalar_close(student.mlp_loss(o, t), expected, what="mlp_loss(o, t) for 5 outputs",
+                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                                  "the mean is taken instead of 0.5 * sum": np.mean((t - o) ** 2)})
+
+
+def _backward_variants(x, t, W1, W2) -> dict[str, tuple]:
+    dW1, dW2 = ref.mlp_backward(x, t, W1, W2)
+    return {"the gradients have the wrong sign: the loss derivative is (o - t), not (t - o)": (-dW1, -dW2),
+            "the gradients are transposed: dW has W's shape (out, in) = outer(delta, input)": (dW1.T, dW2.T)}
+
+
+@check("mlp_backward", "golden", points=1.5)
+def test_mlp_backward_golden_seed(student):
+    """dW1 and dW2 on the lecture example."""
+    expected = ref.mlp_backward(SEED_X, SEED_T, SEED_W1, SEED_W2)
+    _assert_weights(student.mlp_backward(SEED_X, SEED_T, SEED_W1, SEED_W2), expected,
+                    "mlp_backward(x, t, W1, W2) on the lecture example",
+                    variants=_backward_variants(SEED_X, SEED_T, SEED_W1, SEED_W2))
+
+
+@check("mlp_backward", "gradcheck", points=1.5)
+def test_mlp_backward_gradcheck(student):
+    """dW1, dW2 against central differences of the loss, on a 3-4-2 network."""
+    x, W1, W2, t = _fresh_mlp(13)
+    got = _weights(student.mlp_backward(x, t, W1, W2), "mlp_backward(x, t, W1, W2)", [W1.shape, W2.shape])
+    num1 = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, w, W2)[1], t), W1.copy())
+    num2 = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, W1, w)[1], t), W2.copy())
+    variants = _backward_variants(x, t, W1, W2)
+    assert_close(got[1], num2, what="mlp_backward: dW2 vs finite differences of the loss", rtol=1e-5, atol=1e-9,
+                 variants={k: v[1] for k, v in variants.items()})
+    assert_close(got[0], num1, what="mlp_backward: dW1 vs finite differences of the loss", rtol=1e-5, atol=1e-9,
+                 variants={k: v[0] for k, v in variants.items()})
+
+
+def _update_variants(x, t, W1, W2, lr) -> dict[str, tuple]:
+    dW1, dW2 = ref.mlp_backward(x, t, W1, W2)
+    W2_new = W2 - lr * dW2
+    dW1_late, _ = ref.mlp_backward(x, t, W1, W2_new)
+    return {"the step goes uphill: use W - lr * dW": (W1 + lr * dW1, W2 + lr * dW2),
+            "W2 was updated before dW1 was computed: compute both gradients first": (W1 - lr * dW1_late, W2_new)}
+
+
+@check("mlp_update", "golden", points=1.5)
+def test_mlp_update_golden_seed(student):
+    """The lecture's step: W2 = [[0.43703857, 0.38685205], [0.69629578, 0.59624247]]."""
+    expected = ref.mlp_update(SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR)
+    _assert_weights(student.mlp_update(SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR), expected,
+                    "mlp_update(x, t, W1, W2, lr=0.5) on the lecture example",
+                    variants=_update_variants(SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR))
+
+
+@check("mlp_update", "golden", points=1)
+def test_mlp_update_fresh(student):
+    x, W1, W2, t = _fresh_mlp(14)
+    expected = ref.mlp_update(x, t, W1, W2, 0.3)
+    _assert_weights(student.mlp_update(x, t, W1, W2, 0.3), expected, "mlp_update(x, t, W1, W2, lr=0.3), 3-4-2 net",
+                    variants=_update_variants(x, t, W1, W2, 0.3))
+
+
+@check("mlp_update", "mutation", points=0.5)
+def test_mlp_update_leaves_inputs_alone(student):
+    """Returns new matrices; the W1, W2 passed in keep their values."""
+    x, W1, W2, t = _fresh_mlp(15)
+    _, after, _ = student.call_returning_args("mlp_update", x, t, W1, W2, 0.3)
+    assert_unchanged(W1, after[2], what="mlp_update(x, t, W1, W2, lr): W1")
+    assert_unchanged(W2, after[3], what="mlp_update(x, t, W1, W2, lr): W2")
+
+
+# ---------------------------------------------------------------- delta rule
+@check("delta_sgd", "golden", points=1.5)
+def test_delta_sgd_golden_epoch(student):
+    """One epoch on the lecture's 4 samples, visited in order, W updated after each sample."""
+    W = _uniform(21, 1, 3)
+    expected = ref.delta_sgd(W, XOR_X, XOR_D, ALPHA)
+    got = as_array(student.delta_sgd(W, XOR_X, XOR_D, ALPHA), what="delta_sgd(W, X, D, 0.9)", shape=W.shape)
+    assert_close(got, expected, what="delta_sgd(W, X, D, alpha=0.9): the new W", rtol=1e-7,
+                 variants={"only the first sample was used: is `return W` inside the loop?":
+                           ref.delta_sgd(W, XOR_X[:1], XOR_D[:1], ALPHA),
+                           "W is returned unchanged": W})
+
+
+@check("delta_sgd", "golden", points=1)
+def test_delta_sgd_flat_targets(student):
+    """D of shape (N,) and 5 features: other shapes than the lecture's."""
+    rng = np.random.default_rng(22)
+    W, X, D = rng.uniform(-1, 1, (1, 5)), rng.uniform(0, 1, (6, 5)), rng.integers(0, 2, 6).astype(float)
+    expected = ref.delta_sgd(W, X, D, 0.5)
+    got = as_array(student.delta_sgd(W, X, D, 0.5), what="delta_sgd(W, X, D, 0.5) with D of shape (6,)", shape=W.shape)
+    assert_close(got, expected, what="delta_sgd(W, X, D, alpha=0.5) with X (6, 5), D (6,)", rtol=1e-7)
+
+
+@check("delta_sgd", "mutation", points=0.5)
+def test_delta_sgd_leaves_inputs_alone(student):
+    W = _uniform(23, 1, 3)
+    _, after, _ = student.call_returning_args("delta_sgd", W, XOR_X, XOR_D, ALPHA)
+    assert_unchanged(W, after[0], what="delta_sgd(W, X, D, alpha): W")
+    assert_unchanged(XOR_X, after[1], what="delta_sgd(W, X, D, alpha): X")
+
+
+# ---------------------------------------------------------------- XOR by backprop (squared error, cross-entropy)
+def _xor_outputs(W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
+    return ref.sigmoid(ref.sigmoid(XOR_X @ W1.T) @ W2.T).ravel()
+
+
+def _one_epoch_check(student, name: str, other: str) -> None:
+    W1, W2 = _uniform(31, 4, 3), _uniform(32, 1, 4)
+    fn, other_fn = getattr(ref, name), getattr(ref, other)
+    expected = fn(W1, W2, XOR_X, XOR_D, ALPHA)
+    variants = {"only the first sample was used: is `return` inside the sample loop?":
+                fn(W1, W2, XOR_X[:1], XOR_D[:1], ALPHA),
+                f"the output delta is {name == 'backprop_xor' and 'd - y (cross-entropy)' or 'y(1-y)(d-y) (squared error)'}: "
+                f"that is {other}'s rule": other_fn(W1, W2, XOR_X, XOR_D, ALPHA)}
+    _assert_weights(getattr(student, name)(W1, W2, XOR_X, XOR_D, ALPHA), expected,
+                    f"{name}(W1, W2, X, D, alpha=0.9), one epoch", variants=variants)
+
+
+def _trajectory_check(student, name: str, epochs: int) -> None:
+    W1, W2 = _uniform(33, 4, 3), _uniform(34, 1, 4)
+    fn = getattr(ref, name)
+    e1, e2 = W1, W2
+    for _ in range(epochs):
+        e1, e2 = fn(e1, e2, XOR_X, XOR_D, ALPHA)
+    run = student.run_driver("repeat_epochs", name, [W1, W2], XOR_X, XOR_D, ALPHA, epochs)
+    _assert_weights(run["weights"], (e1, e2), f"{name} repeated for {epochs} epochs")
+
+
+def _xor_start(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded uniform(-1, 1) weights of a 3-4-1 network, as in the lecture."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1.0, 1.0, (4, 3)), rng.uniform(-1.0, 1.0, (1, 4))
+
+
+def _xor_loss(W1: np.ndarray, W2: np.ndarray) -> float:
+    return float(0.5 * np.sum((_xor_outputs(W1, W2) - XOR_D.ravel()) ** 2))
+
+
+def _curve(snapshots, loss, shapes) -> list[float]:
+    """A loss curve computed by the judge (with the reference forward) from the student's weight snapshots."""
+    return [loss(*_weights(ws, "a weight snapshot", shapes)) for ws in snapshots]
+
+
+def _convergence_check(student, name: str, seeds: tuple[int, ...], epochs: int) -> None:
+    """Majority rule: the student's network must solve XOR (every output within 0.1) for most seeds."""
+    every = epochs // 40
+    solved, curves = [], {}
+    for seed in seeds:
+        W1, W2 = _xor_start(seed)
+        run = student.run_driver("repeat_epochs", name, [W1, W2], XOR_X, XOR_D, ALPHA, epochs, every)
+        got = _weights(run["weights"], f"{name} after {epochs} epochs", [W1.shape, W2.shape])
+        out = _xor_outputs(*got)
+        solved.append(bool(np.all(np.abs(out - XOR_D.ravel()) < 0.1)))
+        curves[seed] = _curve(run["snapshots"], _xor_loss, [W1.shape, W2.shape])
+    if sum(solved) * 2 <= len(seeds):
+        seed = seeds[0]
+        fail(f"{name} did not learn XOR: after {epochs} epochs with alpha = 0.9, the outputs were within 0.1 of the "
+             f"targets for {sum(solved)} of {len(seeds)} starting weights (the reference solves all of them).",
+             type="curves", label="loss", x_label=f"epoch / {every}", student=curves[seed],
+             reference=_reference_curve(name, seed, epochs, every))
+
+
+def _reference_curve(name: str, seed: int, epochs: int, every: int) -> list[float]:
+    W1, W2 = _xor_start(seed)
+    fn, curve = getattr(ref, name), []
+    for e in range(1, epochs + 1):
+        W1, W2 = fn(W1, W2, XOR_X, XOR_D, ALPHA)
+        if e % every == 0:
+            curve.append(_xor_loss(W1, W2))
+    return curve
+
+
+@check("backprop_xor", "golden", points=1.5)
+def test_backprop_xor_golden_epoch(student):
+    _one_epoch_check(student, "backprop_xor", "backprop_ce")
+
+
+@check("backprop_xor", "golden", points=1)
+def test_backprop_xor_trajectory(student):
+    """50 epochs from seeded weights follow the reference's trajectory."""
+    _trajectory_check(student, "backprop_xor", 50)
+
+
+@check("backprop_xor", "convergence", points=1.5, timeout=60)
+def test_backprop_xor_converges(student):
+    """Solves XOR from 3 seeded starts within 2000 epochs (majority rule; the reference needs <= 700)."""
+    _convergence_check(student, "backprop_xor", (0, 1, 4), 2000)
+
+
+@check("backprop_ce", "golden", points=1.5)
+def test_backprop_ce_golden_epoch(student):
+    _one_epoch_check(student, "backprop_ce", "backprop_xor")
+
+
+@check("backprop_ce", "golden", points=1)
+def test_backprop_ce_trajectory(student):
+    _trajectory_check(student, "backprop_ce", 50)
+
+
+@check("backprop_ce", "convergence", points=1.5, timeout=60)
+def test_backprop_ce_converges(student):
+    """Solves XOR from 3 seeded starts within 1000 epochs (majority rule; the reference needs <= 400)."""
+    _convergence_check(student, "backprop_ce", (0, 4, 6), 1000)
+
+
+# ---------------------------------------------------------------- deep ReLU network on 5x5 digits
+# The five 5x5 digit images of the lecture (1..5), one flattened image per row, and one-hot targets.
+DIGITS = np.array([
+    [[0, 1, 1, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0], [0, 1, 1, 1, 0]],
+    [[1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [0, 1, 1, 1, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 1]],
+    [[1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [0, 1, 1, 1, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 0]],
+    [[0, 0, 0, 1, 0], [0, 0, 1, 1, 0], [0, 1, 0, 1, 0], [1, 1, 1, 1, 1], [0, 0, 0, 1, 0]],
+    [[1, 1, 1, 1, 1], [1, 0, 0, 0, 0], [1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 0]],
+], dtype=float).reshape(5, 25)
+DIGITS_D = np.eye(5)
+DEEP_SHAPES = [(20, 25), (20, 20), (20, 20), (5, 20)]
+DEEP_ALPHA = 0.01
+
+
+def _deep_start(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1.0, 1.0, s) for s in DEEP_SHAPES]
+
+
+def _deep_predict(weights: list[np.ndarray]) -> np.ndarray:
+    """Softmax outputs (5, 5) of the trained network on the five digits, computed by the reference."""
+    y = DIGITS.T
+    for W in weights[:-1]:
+        y = ref.relu(W @ y)
+    return ref.softmax((weights[-1] @ y).T)
+
+
+@check("deep_relu", "golden", points=1.5)
+def test_deep_relu_golden_epoch(student):
+    """One epoch over the five digits from seeded weights, alpha = 0.01."""
+    start = _deep_start(41)
+    expected = ref.deep_relu(*start, DIGITS, DIGITS_D, DEEP_ALPHA)
+    first_only = ref.deep_relu(*start, DIGITS[:1], DIGITS_D[:1], DEEP_ALPHA)
+    _assert_weights(student.deep_relu(*start, DIGITS, DIGITS_D, DEEP_ALPHA), expected,
+                    "deep_relu(W1, W2, W3, W4, X, D, alpha=0.01), one epoch",
+                    variants={"only the first sample was used: is `return` inside the sample loop?": first_only})
+
+
+@check("deep_relu", "golden", points=1)
+def test_deep_relu_trajectory(student):
+    """20 epochs follow the reference's trajectory."""
+    start = _deep_start(42)
+    expected = start
+    for _ in range(20):
+        expected = ref.deep_relu(*expected, DIGITS, DIGITS_D, DEEP_ALPHA)
+    run = student.run_driver("repeat_epochs", "deep_relu", start, DIGITS, DIGITS_D, DEEP_ALPHA, 20)
+    _assert_weights(run["weights"], expected, "deep_relu repeated for 20 epochs")
+
+
+def _deep_loss(*weights: np.ndarray) -> float:
+    return float(-np.mean(np.sum(DIGITS_D * np.log(_deep_predict(list(weights)) + 1e-7), axis=1)))
+
+
+@check("deep_relu", "convergence", points=1.5, timeout=60)
+def test_deep_relu_learns_digits(student):
+    """Recognises all five digits (p > 0.9 for the right one) within 500 epochs, for 2 of 3 seeds."""
+    seeds, solved, curves = (0, 1, 2), [], {}
+    for seed in seeds:
+        run = student.run_driver("repeat_epochs", "deep_relu", _deep_start(seed), DIGITS, DIGITS_D, DEEP_ALPHA, 500, 25)
+        weights = _weights(run["weights"], "deep_relu after 500 epochs", DEEP_SHAPES)
+        probs = _deep_predict(weights)
+        solved.append(bool(np.all(np.argmax(probs, axis=1) == np.arange(5)) and np.min(np.diag(probs)) > 0.9))
+        curves[seed] = _curve(run["snapshots"], _deep_loss, DEEP_SHAPES)
+    if sum(solved) < 2:
+        reference, ws = [], _deep_start(seeds[0])
+        for e in range(1, 501):
+            ws = list(ref.deep_relu(*ws, DIGITS, DIGITS_D, DEEP_ALPHA))
+            if e % 25 == 0:
+                reference.append(_deep_loss(*ws))
+        fail(f"deep_relu did not learn the five digits: after 500 epochs the right digit had probability > 0.9 for "
+             f"all five images from {sum(solved)} of 3 starting weights (the reference: all 3, within 50 epochs).",
+             type="curves", label="cross-entropy", x_label="epoch / 25", student=curves[seeds[0]],
+             reference=reference)
+
+
+# ---------------------------------------------------------------- dropout_mask
+def _mask(student, y: np.ndarray, ratio: float, what: str) -> np.ndarray:
+    return as_array(student.dropout_mask(y, ratio), what=what, shape=y.shape)
+
+
+@check("dropout_mask", "property", points=1.5)
+def test_dropout_mask_keeps_exact_count(student):
+    """Exactly round(size * (1 - ratio)) entries are kept, drawn without replacement."""
+    for shape, ratio in (((10, 20), 0.3), ((7, 9), 0.5), ((50,), 0.2)):
+        y = np.ones(shape)
+        mask = _mask(student, y, ratio, f"dropout_mask(y, {ratio}) for y of shape {shape}")
+        kept = int(np.count_nonzero(mask))
+        expected = round(y.size * (1 - ratio))
+        if kept == round(y.size * ratio) and kept != expected:
+            fail(f"dropout_mask(y, {ratio}) kept {kept} of {y.size} entries: that is the number to DROP. "
+                 f"Keep round(size * (1 - ratio)) = {expected}.")
+        if kept < expected:
+            fail(f"dropout_mask(y, {ratio}) kept {kept} of {y.size} entries, expected exactly {expected}: "
+                 "the indices were drawn with replacement (duplicates): use np.random.choice(size, k, replace=False)")
+        if kept != expected:
+            fail(f"dropout_mask(y, {ratio}) kept {kept} of {y.size} entries, expected exactly {expected}")
+
+
+@check("dropout_mask", "property", points=1)
+def test_dropout_mask_values(student):
+    """Kept entries equal 1 / (1 - ratio) (inverted dropout), the rest 0."""
+    y, ratio = np.ones((8, 10)), 0.25
+    mask = _mask(student, y, ratio, "dropout_mask(y, 0.25)")
+    values = np.unique(np.round(mask, 12))
+    if set(values.tolist()) == {0.0, 1.0}:
+        fail("dropout_mask(y, 0.25) holds 0s and 1s: the kept entries must be scaled to 1 / (1 - ratio) = 1.3333 "
+             "(inverted dropout) so that the expected activation is unchanged")
+    expected_values = {0.0, round(1 / (1 - ratio), 12)}
+    if not set(values.tolist()) <= expected_values:
+        fail(f"dropout_mask(y, 0.25) holds the values {values[:6].tolist()}: expected only 0 and "
+             f"1 / (1 - ratio) = {1 / (1 - ratio):.6g}")
+
+
+@check("dropout_mask", "property", points=1)
+def test_dropout_mask_is_random_and_uniform(student):
+    """Different calls drop different entries, and every position is kept about (1 - ratio) of the time."""
+    y, ratio, calls = np.ones((4, 5)), 0.4, 200
+    masks = np.array([_mask(student, y, ratio, "dropout_mask(y, 0.4)") != 0 for _ in range(calls)])
+    if np.all(masks == masks[0]):
+        fail(f"dropout_mask(y, 0.4) returned the same mask in all {calls} calls: draw the kept positions at random")
+    rate = masks.mean(axis=0)
+    # Each position is kept with probability 0.6; over 200 calls its rate has std sqrt(.6*.4/200) = 0.035.
+    worst = np.unravel_index(np.argmax(np.abs(rate - (1 - ratio))), rate.shape)
+    if abs(rate[worst] - (1 - ratio)) > 6 * np.sqrt(ratio * (1 - ratio) / calls):
+        fail(f"over {calls} calls, position {tuple(int(i) for i in worst)} was kept {rate[worst]:.0%} of the time, "
+             f"expected about {1 - ratio:.0%}: the kept positions are not drawn uniformly")
+
+
+@check("dropout_mask", "mutation", points=0.5)
+def test_dropout_mask_leaves_input_alone(student):
+    y = np.random.default_rng(51).normal(size=(3, 4, 5))
+    result, after, _ = student.call_returning_args("dropout_mask", y, 0.5)
+    as_array(result, what="dropout_mask(y, 0.5) for y of shape (3, 4, 5)", shape=y.shape)
+    assert_unchanged(y, after[0], what="dropout_mask(y, ratio)")

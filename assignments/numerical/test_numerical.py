@@ -1,0 +1,265 @@
+"""Checks of the `numerical` assignment: activations, losses, numerical differentiation.
+
+Each check is a pytest test taking the `student` fixture (the submission, running in its own
+isolated process) and, for golden checks, the `golden` fixture (reference/golden/numerical.npz).
+"""
+import numpy as np
+
+from grader.checks import check, fail
+from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
+from reference import numerical as ref
+from grader.sandbox.testfns import TEST_FUNCTIONS
+
+ASSIGNMENT = "numerical"
+H = 1e-4
+
+
+def _fresh(seed: int, *shape: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, 2.0, size=shape)
+
+
+# ---------------------------------------------------------------- sigmoid
+@check("sigmoid", "golden", points=1)
+def test_sigmoid_golden(student, golden):
+    """sigmoid on the reference's vector and matrix inputs."""
+    for name in ("sigmoid/vector", "sigmoid/matrix"):
+        case = golden(name)
+        x = case.inputs["x"]
+        assert_close(student.sigmoid(x), case.outputs["y"], what=f"sigmoid(x) for x of shape {x.shape}",
+                     variants={"you computed 1/(1+exp(x)): the sign inside exp is flipped": ref.sigmoid(-x)})
+
+
+@check("sigmoid", "shape", points=0.5)
+def test_sigmoid_any_shape_and_large_inputs(student):
+    """Keeps a 3-D input's shape and stays finite for |x| up to 700."""
+    x = np.linspace(-700, 700, 24).reshape(2, 3, 4)
+    assert_close(student.sigmoid(x), ref.sigmoid(x), what="sigmoid(x) for x in [-700, 700], shape (2, 3, 4)",
+                 atol=1e-12)
+
+
+@check("sigmoid", "mutation", points=0.5)
+def test_sigmoid_leaves_input_alone(student):
+    x = _fresh(1, 3, 4)
+    _, (after,), _ = student.call_returning_args("sigmoid", x)
+    assert_unchanged(x, after, what="sigmoid(x)")
+
+
+# ---------------------------------------------------------------- relu
+@check("relu", "golden", points=1)
+def test_relu_golden(student, golden):
+    case = golden("relu/matrix")
+    x = case.inputs["x"]
+    assert_close(student.relu(x), case.outputs["y"], what=f"relu(x) for x of shape {x.shape}",
+                 variants={"negative inputs are kept: max(0, x) zeroes them": x,
+                           "positive inputs are zeroed: the comparison is the wrong way round": np.minimum(x, 0)})
+
+
+@check("relu", "mutation", points=1)
+def test_relu_leaves_input_alone(student):
+    """relu(x) must not zero the caller's array in place (x[x < 0] = 0 on x itself)."""
+    x = _fresh(2, 4, 5)
+    _, (after,), _ = student.call_returning_args("relu", x)
+    assert_unchanged(x, after, what="relu(x)")
+
+
+# ---------------------------------------------------------------- softmax
+@check("softmax", "golden", points=1)
+def test_softmax_golden_vector(student, golden):
+    case = golden("softmax/vector")
+    x = case.inputs["x"]
+    assert_close(student.softmax(x), case.outputs["y"], what=f"softmax(x) for x = {np.round(x, 3).tolist()}")
+
+
+@check("softmax", "golden", points=1)
+def test_softmax_golden_batch(student, golden):
+    """A (N, C) batch is normalised row by row."""
+    case = golden("softmax/batch")
+    x = case.inputs["x"]
+    whole = ref.softmax(x.reshape(-1)).reshape(x.shape)
+    columns = ref.softmax(x.T).T
+    assert_close(student.softmax(x), case.outputs["y"], what=f"softmax(x) for a batch x of shape {x.shape}",
+                 variants={"the batch is normalised as one vector: take max and sum per row (axis=1, keepdims=True)": whole,
+                           "each column is normalised instead of each row: use axis=-1 (rows)": columns})
+
+
+@check("softmax", "property", points=1)
+def test_softmax_stable_for_large_inputs(student):
+    """softmax([1000, 1001, 1002]) is finite and sums to 1 (subtract the max first)."""
+    for x in (np.array([1000.0, 1001.0, 1002.0]), np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]])):
+        got = as_array(student.softmax(x), what=f"softmax({x.tolist()})", shape=x.shape)
+        if not np.all(np.isfinite(got)):
+            fail(f"softmax({x.tolist()}) gave {got.tolist()}: exp(1000) overflows to inf. "
+                 "Subtract the maximum of each row before exponentiating: exp(x - max(x)) gives the same result "
+                 "without overflow.")
+        assert_close(got, ref.softmax(x), what=f"softmax({x.tolist()})")
+
+
+# ---------------------------------------------------------------- sum_squared_error
+@check("sum_squared_error", "golden", points=1)
+def test_sum_squared_error_golden_seed(student, golden):
+    """The lecture's example: y = [0.1, 0.05, 0.6, ...], t one-hot at 2 gives 0.0975."""
+    case = golden("sum_squared_error/seed")
+    y, t = case.inputs["y"], case.inputs["t"]
+    expected = float(case.outputs["loss"])
+    assert_scalar_close(student.sum_squared_error(y, t), expected, what="sum_squared_error(y, t) on the lecture example",
+                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                                  "the mean is taken instead of 0.5 * sum": np.mean((y - t) ** 2)})
+
+
+@check("sum_squared_error", "golden", points=1)
+def test_sum_squared_error_golden_batch(student, golden):
+    """Sums over every entry of a (N, C) batch."""
+    case = golden("sum_squared_error/batch")
+    y, t = case.inputs["y"], case.inputs["t"]
+    expected = float(case.outputs["loss"])
+    assert_scalar_close(student.sum_squared_error(y, t), expected, what=f"sum_squared_error(y, t) for y of shape {y.shape}",
+                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                                  "divided by the batch size: this loss is a plain sum": expected / y.shape[0]})
+
+
+# ---------------------------------------------------------------- cross_entropy_error
+@check("cross_entropy_error", "golden", points=1)
+def test_cross_entropy_error_golden_seed(student, golden):
+    """The lecture's example gives 0.510825457099338."""
+    case = golden("cross_entropy_error/seed")
+    y, t = case.inputs["y"], case.inputs["t"]
+    expected = float(case.outputs["loss"])
+    assert_scalar_close(student.cross_entropy_error(y, t), expected, what="cross_entropy_error(y, t) on the lecture example",
+                        variants={"the minus sign is missing": -expected})
+
+
+@check("cross_entropy_error", "golden", points=1)
+def test_cross_entropy_error_golden_batch(student, golden):
+    """A one-hot batch: the sum is divided by the batch size N."""
+    case = golden("cross_entropy_error/batch_onehot")
+    y, t = case.inputs["y"], case.inputs["t"]
+    expected = float(case.outputs["loss"])
+    n = y.shape[0]
+    assert_scalar_close(student.cross_entropy_error(y, t), expected,
+                        what=f"cross_entropy_error(y, t) for a one-hot batch of N = {n}",
+                        variants={f"not divided by the batch size N = {n}": expected * n,
+                                  "log(y) without the + 1e-7: a probability of 0 gives inf": np.inf})
+
+
+@check("cross_entropy_error", "golden", points=1)
+def test_cross_entropy_error_golden_labels(student, golden):
+    """Integer labels t of shape (N,) pick each row's probability of the true class."""
+    case = golden("cross_entropy_error/batch_labels")
+    y, t = case.inputs["y"], case.inputs["t"]
+    expected = float(case.outputs["loss"])
+    n = y.shape[0]
+    try:
+        got = student.cross_entropy_error(y, t)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the hint the student needs
+        from grader.errors import StudentRaised
+
+        if isinstance(exc, StudentRaised):
+            exc.message += " (t can be integer labels of shape (N,): pick y[np.arange(N), t])"
+        raise
+    assert_scalar_close(got, expected, what=f"cross_entropy_error(y, t) with labels t = {t.tolist()}",
+                        variants={f"not divided by the batch size N = {n}": expected * n})
+
+
+# ---------------------------------------------------------------- numerical_diff
+def _scalar_fn(name: str):
+    return TEST_FUNCTIONS[name]
+
+
+@check("numerical_diff", "golden", points=1)
+def test_numerical_diff_matches_central_difference(student):
+    """Central difference with h = 1e-4 on two scalar functions at several points."""
+    for name, points in (("cubic_1d", (-1.5, 0.3, 2.0)), ("sin_1d", (0.0, 1.2))):
+        f = _scalar_fn(name)
+        for x in points:
+            expected = ref.numerical_diff(f, x)
+            forward = (f(x + H) - f(x)) / H
+            assert_scalar_close(student.numerical_diff(student.testfn(name), x), expected,
+                                what=f"numerical_diff(f, {x}) for f = {name}", rtol=1e-7, atol=1e-10,
+                                variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`":
+                                          (f(x + H) - f(x - H)) / 2 * H,
+                                          "a forward difference (f(x+h) - f(x)) / h: use the central one":
+                                          forward})
+
+
+@check("numerical_diff", "property", points=1)
+def test_numerical_diff_is_exact_on_quadratics(student):
+    """On f(x) = x**2 the central difference is exact: numerical_diff(f, 3) = 6 up to rounding."""
+    got = student.numerical_diff(student.testfn("square_1d"), 3.0)
+    assert_scalar_close(got, 6.0, what="numerical_diff(f, 3.0) for f(x) = x**2", rtol=1e-6,
+                        variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`": 6.0 * H * H,
+                                  "a forward difference (f(x+h) - f(x)) / h: use the central one": 6.0 + H})
+
+
+# ---------------------------------------------------------------- numerical_gradient
+def _gradient_case(student, name: str, x: np.ndarray, what: str, variants=None):
+    f = TEST_FUNCTIONS[name]
+    expected = ref.numerical_gradient(f, x.copy())
+    got = student.numerical_gradient(student.testfn(name), x)
+    assert_close(got, expected, what=what, rtol=1e-6, atol=1e-8, variants=variants)
+
+
+@check("numerical_gradient", "golden", points=1)
+def test_numerical_gradient_1d(student):
+    """The gradient of x0**2 + x1**2 at [3, 4] is [6, 8]."""
+    x = np.array([3.0, 4.0])
+    _gradient_case(student, "sum_squares", x, "numerical_gradient(f, [3.0, 4.0]) for f = x0**2 + x1**2",
+                   variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`": 2 * x * H * H})
+
+
+@check("numerical_gradient", "golden", points=1)
+def test_numerical_gradient_2d(student):
+    """A (2, 3) weight matrix, as in TwoLayerNet: the gradient has x's shape."""
+    x = _fresh(3, 2, 3)
+    _gradient_case(student, "weighted_sin", x, "numerical_gradient(f, W) for W of shape (2, 3)")
+
+
+@check("numerical_gradient", "golden", points=0.5)
+def test_numerical_gradient_4d(student):
+    """A (2, 1, 2, 2) filter bank, as in a convolution layer: use np.nditer or x.reshape(-1) views."""
+    x = _fresh(4, 2, 1, 2, 2)
+    _gradient_case(student, "weighted_sin", x, "numerical_gradient(f, W) for W of shape (2, 1, 2, 2)")
+
+
+@check("numerical_gradient", "mutation", points=0.5)
+def test_numerical_gradient_restores_x(student):
+    """After the call, x holds its original values (restore each entry after perturbing it)."""
+    x = _fresh(5, 2, 3)
+    _, (_, after), _ = student.call_returning_args("numerical_gradient", student.testfn("weighted_sin"), x)
+    assert_unchanged(x, after, what="numerical_gradient(f, x)")
+
+
+# ---------------------------------------------------------------- gradient_descent
+def _descent_case(student, name: str, x0: np.ndarray, lr: float, steps: int, what: str, atol: float) -> None:
+    """gradient_descent is graded on its own logic: if it fails with the student's numerical_gradient but
+    passes with a trusted one swapped in, the bug is numerical_gradient's, and only its checks pay for it."""
+    expected = ref.gradient_descent(TEST_FUNCTIONS[name], x0.copy(), lr=lr, step_num=steps)
+
+    def run() -> np.ndarray:
+        result = student.gradient_descent(student.testfn(name), x0.copy(), lr=lr, step_num=steps)
+        return as_array(result, what=what, shape=x0.shape)
+
+    got = run()
+    if np.allclose(got, expected, rtol=1e-6, atol=atol):
+        return
+    if student.has("numerical_gradient"):
+        with student.replaced("numerical_gradient"):
+            if np.allclose(run(), expected, rtol=1e-6, atol=atol):
+                return  # its own logic is right; numerical_gradient's checks report the bug
+    one_step = x0 - lr * ref.numerical_gradient(TEST_FUNCTIONS[name], x0.copy())
+    assert_close(got, expected, what=what, atol=atol,
+                 variants={"init_x is returned unchanged: x is never updated (x -= lr * grad)": x0,
+                           "only one step was taken: is `return` inside the loop?": one_step})
+
+
+@check("gradient_descent", "golden", points=1.5)
+def test_gradient_descent_golden_seed(student):
+    """The lecture's example: f = x0**2 + x1**2 from [-3, 4], lr = 0.1, 100 steps, ends at [0, 0]."""
+    _descent_case(student, "sum_squares", np.array([-3.0, 4.0]), 0.1, 100,
+                  "gradient_descent(f, [-3, 4], lr=0.1, step_num=100)", atol=1e-8)
+
+
+@check("gradient_descent", "golden", points=1.5)
+def test_gradient_descent_fresh(student):
+    """A shifted quadratic in 3 dimensions, other lr and step_num: follows x -= lr * grad exactly."""
+    _descent_case(student, "shifted_quadratic", np.array([1.0, -2.0, 0.5]), 0.05, 15,
+                  "gradient_descent(f, [1, -2, 0.5], lr=0.05, step_num=15)", atol=1e-9)
