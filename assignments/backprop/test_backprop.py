@@ -10,12 +10,11 @@ from grader.checks import check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.gradcheck import numeric_gradient
 from reference import backprop as ref
+from reference.golden_cases import DIGITS, XOR_D, XOR_X
 
 ASSIGNMENT = "backprop"
 
-# The XOR problem of the lecture (the third input is a constant bias input).
-XOR_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
-XOR_D = np.array([[0], [1], [1], [0]], dtype=float)
+# The XOR problem of the lecture (the third input is a constant bias input): XOR_X, XOR_D.
 ALPHA = 0.9
 
 
@@ -217,7 +216,7 @@ def _trajectory_check(student, name: str, epochs: int) -> None:
     e1, e2 = W1, W2
     for _ in range(epochs):
         e1, e2 = fn(e1, e2, XOR_X, XOR_D, ALPHA)
-    run = student.run_driver("repeat_epochs", name, [W1, W2], XOR_X, XOR_D, ALPHA, epochs)
+    run = student.run_driver("repeat_epochs", student.get(name), [W1, W2], XOR_X, XOR_D, ALPHA, epochs)
     _assert_weights(run["weights"], (e1, e2), f"{name} repeated for {epochs} epochs")
 
 
@@ -242,7 +241,7 @@ def _convergence_check(student, name: str, seeds: tuple[int, ...], epochs: int) 
     solved, curves = [], {}
     for seed in seeds:
         W1, W2 = _xor_start(seed)
-        run = student.run_driver("repeat_epochs", name, [W1, W2], XOR_X, XOR_D, ALPHA, epochs, every)
+        run = student.run_driver("repeat_epochs", student.get(name), [W1, W2], XOR_X, XOR_D, ALPHA, epochs, every)
         got = _weights(run["weights"], f"{name} after {epochs} epochs", [W1.shape, W2.shape])
         out = _xor_outputs(*got)
         solved.append(bool(np.all(np.abs(out - XOR_D.ravel()) < 0.1)))
@@ -300,13 +299,6 @@ def test_backprop_ce_converges(student):
 
 # ---------------------------------------------------------------- deep ReLU network on 5x5 digits
 # The five 5x5 digit images of the lecture (1..5), one flattened image per row, and one-hot targets.
-DIGITS = np.array([
-    [[0, 1, 1, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0], [0, 1, 1, 1, 0]],
-    [[1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [0, 1, 1, 1, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 1]],
-    [[1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [0, 1, 1, 1, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 0]],
-    [[0, 0, 0, 1, 0], [0, 0, 1, 1, 0], [0, 1, 0, 1, 0], [1, 1, 1, 1, 1], [0, 0, 0, 1, 0]],
-    [[1, 1, 1, 1, 1], [1, 0, 0, 0, 0], [1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 0]],
-], dtype=float).reshape(5, 25)
 DIGITS_D = np.eye(5)
 DEEP_SHAPES = [(20, 25), (20, 20), (20, 20), (5, 20)]
 DEEP_ALPHA = 0.01
@@ -343,7 +335,7 @@ def test_deep_relu_trajectory(student):
     expected = start
     for _ in range(20):
         expected = ref.deep_relu(*expected, DIGITS, DIGITS_D, DEEP_ALPHA)
-    run = student.run_driver("repeat_epochs", "deep_relu", start, DIGITS, DIGITS_D, DEEP_ALPHA, 20)
+    run = student.run_driver("repeat_epochs", student.get("deep_relu"), start, DIGITS, DIGITS_D, DEEP_ALPHA, 20)
     _assert_weights(run["weights"], expected, "deep_relu repeated for 20 epochs")
 
 
@@ -356,7 +348,7 @@ def test_deep_relu_learns_digits(student):
     """Recognises all five digits (p > 0.9 for the right one) within 500 epochs, for 2 of 3 seeds."""
     seeds, solved, curves = (0, 1, 2), [], {}
     for seed in seeds:
-        run = student.run_driver("repeat_epochs", "deep_relu", _deep_start(seed), DIGITS, DIGITS_D, DEEP_ALPHA, 500, 25)
+        run = student.run_driver("repeat_epochs", student.get("deep_relu"), _deep_start(seed), DIGITS, DIGITS_D, DEEP_ALPHA, 500, 25)
         weights = _weights(run["weights"], "deep_relu after 500 epochs", DEEP_SHAPES)
         probs = _deep_predict(weights)
         solved.append(bool(np.all(np.argmax(probs, axis=1) == np.arange(5)) and np.min(np.diag(probs)) > 0.9))
