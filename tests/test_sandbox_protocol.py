@@ -53,6 +53,9 @@ def test_arrays_keep_dtype_shape_and_values(arr):
     got = roundtrip({"a": arr})["a"]
     assert type(got) is np.ndarray and got.dtype == arr.dtype and got.shape == arr.shape
     assert np.array_equal(got, arr)
+    loaded = np.load(io.BytesIO(npy(arr)), allow_pickle=False)  # what np.load makes of the same bytes
+    assert decode_array(npy(arr)).tobytes(order="A") == loaded.tobytes(order="A")
+    assert decode_array(npy(arr)).flags.f_contiguous == loaded.flags.f_contiguous
     got[...] = 0  # decoded arrays are fresh, writable copies
 
 

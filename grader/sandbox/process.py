@@ -217,6 +217,7 @@ class StudentProcess:
         self.isolation = ""
         self._sock: socket.socket | None = None
         self._pidfd: int | None = None
+        self._poller: Any = None
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         _LIVE.add(self)
 
@@ -257,6 +258,9 @@ class StudentProcess:
         finally:
             theirs.close()
         self._sock = ours
+        self._poller = select.poll()
+        self._poller.register(ours, select.POLLIN)
+        self._poller.register(self._pidfd, select.POLLIN)
         self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                         "starting the student process")[0].get("isolation", "")
 
@@ -317,10 +321,9 @@ class StudentProcess:
             raise StudentBadValue(f"the student process sent an unusable answer: {exc}") from None
 
     def _wait(self, remaining: float | None) -> None:
-        poller = select.poll()
-        poller.register(self._sock, select.POLLIN)
-        poller.register(self._pidfd, select.POLLIN)
-        events = poller.poll(None if remaining is None else max(0, int(remaining * 1000) + 1))
+        """Block until the socket is readable; PeerClosed if only the process's pidfd fired (it died)."""
+        assert self._sock is not None and self._poller is not None
+        events = self._poller.poll(None if remaining is None else max(0, int(remaining * 1000) + 1))
         if not events:
             raise protocol.Timeout("timed out")
         if not any(fd == self._sock.fileno() for fd, _ in events):
@@ -340,7 +343,7 @@ class StudentProcess:
             os.close(self._pidfd)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        self._sock = self._pidfd = self.pid = self.scratch = None
+        self._sock = self._pidfd = self.pid = self.scratch = self._poller = None
         self.generation += 1
         return status
 
@@ -397,3 +400,4 @@ def _shutdown() -> None:
             pass
     if _SERVER is not None:
         _SERVER.terminate()
+    shutil.rmtree(Path(tempfile.gettempdir()) / f"dlfs-sandbox-{os.getpid()}", ignore_errors=True)

@@ -19,6 +19,7 @@ import builtins
 import contextlib
 import io
 import linecache
+import operator
 import os
 import random
 import sys
@@ -343,11 +344,15 @@ class Runtime:
 
 
 _BUILTINS = dict(builtins.__dict__)
+_BUILTIN_KEYS, _BUILTIN_VALUES = tuple(_BUILTINS), tuple(_BUILTINS.values())
 
 
 def _restore_builtins() -> None:
     """Undo a submission's changes to ``builtins`` (they would derail this runtime's own code)."""
     current = builtins.__dict__
+    if (len(current) == len(_BUILTIN_KEYS) and all(map(operator.is_, current.values(), _BUILTIN_VALUES))
+            and tuple(current) == _BUILTIN_KEYS):
+        return  # unchanged (identity checks only: no student __eq__ runs)
     for key in [k for k in current if k not in _BUILTINS]:
         del current[key]
     for key, value in _BUILTINS.items():
