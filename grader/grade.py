@@ -92,8 +92,13 @@ def grade(
     jobs: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_verdict: Callable[[dict[str, Any]], None] | None = None,
+    isolated: bool = True,
 ) -> GradeRun:
-    """Grade every submission under ``paths``; write results.json (+ reports) to ``out_dir`` if given."""
+    """Grade every submission under ``paths``; write results.json (+ reports) to ``out_dir`` if given.
+
+    ``isolated=False`` runs student code inside the judge processes: only for measuring what isolation
+    costs (bench/grade_class.py), never for grading.
+    """
     assignment = resolve(assignment_name)
     if out_dir is not None:
         out_dir = _prepare_out_dir(Path(out_dir))
@@ -112,6 +117,7 @@ def grade(
             jobs=jobs or default_jobs(),
             hide_paths=_hidden_paths(assignment, paths, workdir, out_dir),
             on_verdict=on_verdict,
+            extra_args=[] if isolated else ["--grader-in-process"],
         )
         isolation, runtime_notes = _runtime_facts(records)
         results = build_results(

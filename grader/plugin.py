@@ -66,6 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-manifest", metavar="JSON", help="manifest written by `grader grade`")
     group.addoption("--grader-budget", type=float, default=None, metavar="SECONDS",
                     help="time budget for all checks of one submission")
+    group.addoption("--grader-in-process", action="store_true",
+                    help="UNSAFE, benchmarks only: run submissions inside the judge, without isolation, "
+                         "to measure what isolation costs")
 
 
 def _manifest_from_options(config: pytest.Config) -> Manifest:
@@ -106,11 +109,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The submission under test, running in its own isolated student process."""
-    from grader.sandbox import Student
+    from grader.sandbox import InProcessStudent, Student
 
     manifest = request.config.stash[MANIFEST]
     loaded = manifest.by_id()[request.param]
-    proxy = Student(loaded, memory_mb=manifest.limits.memory_mb, hide_paths=manifest.hide_paths)
+    if request.config.getoption("--grader-in-process"):
+        proxy = InProcessStudent(loaded)
+    else:
+        proxy = Student(loaded, memory_mb=manifest.limits.memory_mb, hide_paths=manifest.hide_paths)
     try:
         yield proxy
     finally:
