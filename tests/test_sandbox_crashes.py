@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from grader.errors import StudentBadValue, StudentCrashed, StudentRaised, StudentTimeout
-from grader.sandbox import Student
-from grader.sandbox.process import sandbox_processes
+from grader.sandbox import Student, isolation_available
+from grader.sandbox.process import PROJECT_ROOT, sandbox_processes
 from grader.sandbox.testing import submission
 
 SOURCE = '''
@@ -199,3 +199,37 @@ def test_closing_twice_and_results_after_close_are_safe():
     assert np.array_equal(proxy.f([1, 2]), [1, 2])
     proxy.close()
     proxy.close()
+
+
+JUDGE = """
+import sys, time
+sys.path.insert(0, {root!r})
+from grader.sandbox import Student
+from grader.sandbox.process import fork_server
+from grader.sandbox.testing import submission
+proxy = Student(submission({source!r}))
+proxy.set_context("orphans", 5.0)
+proxy.fork_children(3)
+print(fork_server().token, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not isolation_available(), reason="needs PID namespaces")
+def test_student_processes_die_with_a_judge_that_is_killed():
+    import signal
+    import subprocess
+    import sys
+
+    code = JUDGE.format(root=str(PROJECT_ROOT), source=SOURCE)
+    judge = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        token = judge.stdout.readline().strip()
+        assert token and sandbox_processes(token)
+    finally:
+        judge.send_signal(signal.SIGKILL)
+        judge.wait()
+    deadline = time.monotonic() + 5
+    while sandbox_processes(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox_processes(token) == []

@@ -114,8 +114,8 @@ def test_grading_packages_cannot_be_imported(student, name):
 
 
 def test_reference_files_and_other_submissions_cannot_be_read(student, secret_dir):
-    for path in [PROJECT_ROOT / "reference" / "__init__.py", PROJECT_ROOT / "grader" / "errors.py",
-                 secret_dir / "bob.py"]:
+    for path in [PROJECT_ROOT / "reference" / "__init__.py", PROJECT_ROOT / "reference" / "golden" / "index.json",
+                 PROJECT_ROOT / "grader" / "errors.py", secret_dir / "bob.py"]:
         with pytest.raises(StudentRaised) as info:
             student.read(str(path))
         assert info.value.exc_type in ("FileNotFoundError", "PermissionError")

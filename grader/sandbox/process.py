@@ -136,7 +136,7 @@ _SERVER_LOCK = threading.Lock()
 
 
 def default_scratch_root() -> str:
-    root = Path(tempfile.gettempdir()) / f"dlfs-sandbox-{os.getpid()}"
+    root = Path(tempfile.gettempdir()) / f"dlfs-sandbox-{os.getuid()}"  # shared; each process gets a subdir
     root.mkdir(mode=0o755, exist_ok=True)
     os.chmod(root, 0o755)
     return str(root)
@@ -303,6 +303,8 @@ class StudentProcess:
         self.start()
         return self._exchange(header, encoder, timeout, what)
 
+    request = exchange  # the name the task brief uses
+
     def _exchange(self, header: dict[str, Any], encoder: Encoder | None, timeout: float,
                   what: str) -> tuple[dict[str, Any], list[bytes]]:
         assert self._sock is not None
@@ -400,4 +402,3 @@ def _shutdown() -> None:
             pass
     if _SERVER is not None:
         _SERVER.terminate()
-    shutil.rmtree(Path(tempfile.gettempdir()) / f"dlfs-sandbox-{os.getpid()}", ignore_errors=True)
