@@ -191,9 +191,24 @@ def test_numerical_diff_is_exact_on_quadratics(student):
 
 
 # ---------------------------------------------------------------- numerical_gradient
+def _gradient_without_restore(f, x: np.ndarray) -> np.ndarray:
+    """What numerical_gradient gives when it never puts x[i] back (each entry left at x[i] - h)."""
+    x, grad = x.astype(float).copy(), np.zeros(x.size)
+    flat = x.reshape(-1)
+    for i in range(flat.size):
+        value = flat[i]
+        flat[i] = value + H
+        plus = f(x)
+        flat[i] = value - H
+        grad[i] = (plus - f(x)) / (2 * H)
+    return grad.reshape(x.shape)
+
+
 def _gradient_case(student, name: str, x: np.ndarray, what: str, variants=None):
     f = TEST_FUNCTIONS[name]
     expected = ref.numerical_gradient(f, x.copy())
+    variants = {"x[i] is never restored after its difference: put the original value back "
+                "(x[i] = tmp_val) before moving on": _gradient_without_restore(f, x), **(variants or {})}
     got = student.numerical_gradient(student.testfn(name), x)
     assert_close(got, expected, what=what, rtol=1e-6, atol=1e-8, variants=variants)
 
@@ -209,15 +224,17 @@ def test_numerical_gradient_1d(student):
 @check("numerical_gradient", "golden", points=1)
 def test_numerical_gradient_2d(student):
     """A (2, 3) weight matrix, as in TwoLayerNet: the gradient has x's shape."""
-    x = _fresh(3, 2, 3)
-    _gradient_case(student, "weighted_sin", x, "numerical_gradient(f, W) for W of shape (2, 3)")
+    x = _fresh(3, 2, 3) / 2
+    # rosenbrock_like couples neighbouring entries: an entry left perturbed changes the others' gradients.
+    _gradient_case(student, "rosenbrock_like", x, "numerical_gradient(f, W) for W of shape (2, 3), f = rosenbrock")
 
 
 @check("numerical_gradient", "golden", points=0.5)
 def test_numerical_gradient_4d(student):
     """A (2, 1, 2, 2) filter bank, as in a convolution layer: use np.nditer or x.reshape(-1) views."""
     x = _fresh(4, 2, 1, 2, 2)
-    _gradient_case(student, "weighted_sin", x, "numerical_gradient(f, W) for W of shape (2, 1, 2, 2)")
+    _gradient_case(student, "softmax_ce_loss", x, "numerical_gradient(f, W) for W of shape (2, 1, 2, 2), "
+                   "f = cross-entropy of softmax(W)")
 
 
 @check("numerical_gradient", "mutation", points=0.5)
@@ -225,7 +242,8 @@ def test_numerical_gradient_restores_x(student):
     """After the call, x holds its original values (restore each entry after perturbing it)."""
     x = _fresh(5, 2, 3)
     _, (_, after), _ = student.call_returning_args("numerical_gradient", student.testfn("weighted_sin"), x)
-    assert_unchanged(x, after, what="numerical_gradient(f, x)")
+    assert_unchanged(x, after, what="numerical_gradient(f, x)", name="x",
+                     hint="put each entry back (x[i] = tmp_val) after computing its difference")
 
 
 # ---------------------------------------------------------------- gradient_descent
