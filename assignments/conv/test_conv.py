@@ -3,9 +3,10 @@ and the Convolution and Pooling layers (seed 002).
 
 "Convolution" means cross-correlation (the kernel is not flipped), as in CURRICULUM.md and every
 deep-learning library. Gradients are checked against central differences (grader.gradcheck) with a
-random upstream gradient. A caller (Convolution and Pooling use im2col/col2im; conv1d_train uses conv1d
-and conv1d_backward) is graded on its own logic: its checks run with trusted helpers swapped in when the
-proxy offers ``student.replaced``; otherwise a failure names the student's failing helper.
+random upstream gradient. A caller (Convolution and Pooling use im2col/col2im; conv1d_train uses conv1d,
+conv1d_backward and mse_loss) is graded on its own logic: a check that fails with the student's own helpers
+is run again with trusted ones swapped in (``student.replaced``, grader/sandbox/trusted.py) and passes if
+that passes; when both fail, the message first names the student's helper that fails its own checks.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 from grader.checks import CheckFailed, check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
 from grader.errors import StudentRaised
-from grader.gradcheck import check_gradient, layer_gradcheck, param_gradcheck
+from grader.gradcheck import check_gradient, layer_gradcheck, numeric_gradient, param_gradcheck
 from reference import conv as ref
 from reference.golden import load as load_golden
 
@@ -77,22 +78,22 @@ def _after(call_result: tuple) -> tuple:
     return call_result[1]
 
 
-def _definition(student, name: str) -> ast.AST | None:
-    """The student's top-level ``def``/``class`` called ``name`` (the last one wins, as at run time)."""
-    found = None
+def _definitions(student, name: str) -> list[ast.AST]:
+    """The student's top-level ``def``/``class`` statements called ``name`` (parsed here, never run)."""
+    found = []
     for stmt in student.loaded.statements:
         try:
             tree = ast.parse(stmt.source)
         except SyntaxError:
             continue
-        found = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name),
-                     found)
+        found += [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name]
     return found
 
 
 def _mentions(student, owner: str, helper: str) -> bool:
-    node = _definition(student, owner)
-    return node is not None and any(isinstance(n, ast.Name) and n.id == helper for n in ast.walk(node))
+    """Does any of the student's definitions of ``owner`` (a subclass may redefine it) use the name ``helper``?"""
+    return any(isinstance(n, ast.Name) and n.id == helper
+               for node in _definitions(student, owner) for n in ast.walk(node))
 
 
 def _passes(probe: Callable[[], None]) -> bool:
@@ -118,23 +119,28 @@ def _with_hint(exc: Exception, hint: str) -> Exception:
     return StudentRaised(exc.exc_type, f"{exc.message}. {hint}", exc.traceback, exc.where)
 
 
-@contextmanager
-def graded_alone(student, caller: str, helpers: tuple[str, ...]) -> Iterator[None]:
-    """Grade ``caller`` on its own logic: trusted ``helpers`` swapped in when the proxy can do it,
-    otherwise a failure that a failing helper explains says so first."""
-    if hasattr(type(student), "replaced"):
-        with ExitStack() as stack:
-            for helper in helpers:
-                stack.enter_context(student.replaced(helper, helper))
-            yield
-        return
+def graded_alone(student, caller: str, helpers: tuple[str, ...], body: Callable[[], None]) -> None:
+    """Grade ``caller`` on its own logic: run ``body`` (the check's calls and assertions) with the student's
+    own helpers; if it fails, run it again with the trusted helpers (grader/sandbox/trusted.py) swapped in,
+    and pass if that passes (a broken helper costs only the helper's own checks). If both runs fail, report
+    the first failure, saying first which of the student's helpers it uses fails its own checks."""
     try:
-        yield
+        body()
+        return
     except (CheckFailed, StudentRaised) as exc:
-        hint = _helper_hint(student, caller, helpers)
-        if not hint:
-            raise
-        raise _with_hint(exc, hint) from None
+        first = exc
+    defined = [h for h in helpers if student.has(h)]
+    if defined:
+        try:
+            with ExitStack() as stack:
+                for helper in defined:
+                    stack.enter_context(student.replaced(helper, helper))
+                body()
+            return
+        except (CheckFailed, StudentRaised):
+            pass
+    hint = _helper_hint(student, caller, helpers)
+    raise (_with_hint(first, hint) if hint else first)
 
 
 @contextmanager
@@ -316,7 +322,8 @@ def test_conv1d_backward_gradcheck(student):
     what = "conv1d_backward(x, w, dout)"
     dx, dw, db = _backward_parts(student, x, w, dout, what)
     check_gradient(dw, lambda v: np.sum(ref.conv1d(x, v, 0.0) * dout), w, what=f"{what}: dw", rng=rng)
-    check_gradient(np.array([db]), lambda v: np.sum(ref.conv1d(x, w, v) * dout), np.zeros(1), what=f"{what}: db", rng=rng)
+    check_gradient(np.array([db]), lambda v: np.sum(ref.conv1d(x, w, v) * dout), np.zeros(1), what=f"{what}: db", rng=rng,
+                   batch_size=len(dout))
     check_gradient(dx, lambda v: np.sum(ref.conv1d(v, w, 0.0) * dout), x, what=f"{what}: dx", rng=rng)
 
 
@@ -384,16 +391,20 @@ def _assert_trained(student, case_inputs: dict, expected: dict, what: str) -> No
 def test_conv1d_train_golden_seed(student, golden):
     """The notes' training run: lr = 0.11, 200 epochs, from w = [1, 1, 1], b = 0.5."""
     case = golden("conv1d_train/seed")
-    with graded_alone(student, "conv1d_train", TRAIN_HELPERS):
-        _assert_trained(student, case.inputs, case.outputs, "conv1d_train(x, w, b, target, lr=0.11, epochs=200)")
+    graded_alone(student, "conv1d_train", TRAIN_HELPERS, lambda: _assert_trained(
+        student, case.inputs, case.outputs, "conv1d_train(x, w, b, target, lr=0.11, epochs=200)"))
 
 
 @check("conv1d_train", "golden", points=1)
 def test_conv1d_train_golden_fresh(student, golden):
     """x (9,), w (4,), lr = 0.05, 30 epochs."""
     case = golden("conv1d_train/random")
-    with graded_alone(student, "conv1d_train", TRAIN_HELPERS), global_read_hint(student, "conv1d_train"):
-        _assert_trained(student, case.inputs, case.outputs, "conv1d_train(x, w, b, target, lr=0.05, epochs=30)")
+
+    def body() -> None:
+        with global_read_hint(student, "conv1d_train"):
+            _assert_trained(student, case.inputs, case.outputs, "conv1d_train(x, w, b, target, lr=0.05, epochs=30)")
+
+    graded_alone(student, "conv1d_train", TRAIN_HELPERS, body)
 
 
 @check("conv1d_train", "gradcheck", points=1.5)
@@ -403,20 +414,23 @@ def test_conv1d_train_gradient(student):
     The loss differentiated is the reference's mse_loss(conv1d(x, w, b), target), in the judge.
     """
     what = "the gradient of one conv1d_train epoch, (w_before - w_after) / lr, on the notes' problem"
-    with graded_alone(student, "conv1d_train", TRAIN_HELPERS):
-        w1, b1 = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, 1, "conv1d_train(..., epochs=1)")
-    dw, db = (SEED_W - w1) / SEED_LR, (float(SEED_B[0]) - b1) / SEED_LR
     true_dw, true_db = _true_gradient(SEED_X, SEED_W, SEED_B, SEED_T)
     seed_dw, seed_db = _seed_gradient(SEED_X, SEED_W, SEED_B, SEED_T)
     N = len(SEED_T)
-    variants = {SEED_GRADIENT: seed_dw, MEAN_DROPPED: N * true_dw, PER_OUTPUT_SUMS: seed_dw / N,
-                "the gradient has the wrong sign: " + UPHILL: -true_dw}
-    check_gradient_or_named(dw, lambda v: ref.mse_loss(ref.conv1d(SEED_X, v, SEED_B), SEED_T), SEED_W,
-                            what=f"{what}: dw", variants=variants)
-    check_gradient_or_named(np.array([db]), lambda v: ref.mse_loss(ref.conv1d(SEED_X, SEED_W, v), SEED_T), SEED_B.copy(),
-                            what=f"{what}: db", variants={SEED_GRADIENT: np.array([seed_db]),
-                                                          MEAN_DROPPED: np.array([N * true_db]),
-                                                          "the gradient has the wrong sign": np.array([-true_db])})
+    dw_variants = {SEED_GRADIENT: seed_dw, MEAN_DROPPED: N * true_dw, PER_OUTPUT_SUMS: seed_dw / N,
+                   "the gradient has the wrong sign: " + UPHILL: -true_dw}
+    db_variants = {SEED_GRADIENT: np.array([seed_db]), MEAN_DROPPED: np.array([N * true_db]),
+                   "the gradient has the wrong sign": np.array([-true_db])}
+
+    def body() -> None:
+        w1, b1 = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, 1, "conv1d_train(..., epochs=1)")
+        dw, db = (SEED_W - w1) / SEED_LR, (float(SEED_B[0]) - b1) / SEED_LR
+        check_gradient_or_named(dw, lambda v: ref.mse_loss(ref.conv1d(SEED_X, v, SEED_B), SEED_T), SEED_W,
+                                what=f"{what}: dw", variants=dw_variants)
+        check_gradient_or_named(np.array([db]), lambda v: ref.mse_loss(ref.conv1d(SEED_X, SEED_W, v), SEED_T),
+                                SEED_B.copy(), what=f"{what}: db", variants=db_variants)
+
+    graded_alone(student, "conv1d_train", TRAIN_HELPERS, body)
 
 
 def check_gradient_or_named(analytic: np.ndarray, f: Callable, x: np.ndarray, *, what: str,
@@ -424,49 +438,57 @@ def check_gradient_or_named(analytic: np.ndarray, f: Callable, x: np.ndarray, *,
     """check_gradient, but a gradient that is a known wrong one is named with its cause first."""
     for cause, value in variants.items():
         if np.allclose(analytic, value, rtol=1e-5, atol=1e-9):
-            assert_close(analytic, _numeric(f, x), what=what, rtol=1e-5, variants={cause: value})
+            assert_close(analytic, numeric_gradient(f, x), what=what, rtol=1e-5, variants={cause: value})
     check_gradient(analytic, f, x, what=what, rng=np.random.default_rng(131))
 
 
-def _numeric(f: Callable, x: np.ndarray) -> np.ndarray:
-    from grader.gradcheck import numeric_gradient
-
-    return numeric_gradient(f, x)
+def _seed_losses(student, epochs: tuple[int, ...]) -> list[float]:
+    """The MSE on the notes' problem after each number of epochs, recomputed here from the returned w, b."""
+    losses = []
+    for n in epochs:
+        w, b = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, n, f"conv1d_train(..., epochs={n})")
+        losses.append(ref.mse_loss(ref.conv1d(SEED_X, w, b), SEED_T))
+    return losses
 
 
 @check("conv1d_train", "convergence", points=1, timeout=30)
 def test_conv1d_train_lowers_the_loss(student):
-    """On the notes' problem the loss (recomputed here from the returned w, b) falls epoch after epoch
-    and ends at most 1 % above the reference's after 200 epochs."""
-    epochs, curve = (1, 5, 20, 50, 200), []
-    with graded_alone(student, "conv1d_train", TRAIN_HELPERS):
-        for n in epochs:
-            w, b = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, n, f"conv1d_train(..., epochs={n})")
-            curve.append(ref.mse_loss(ref.conv1d(SEED_X, w, b), SEED_T))
+    """On the notes' problem the loss falls epoch after epoch and ends at most 1 % above the reference's
+    after 200 epochs (the loss is recomputed here from the returned w, b)."""
+    epochs = (1, 5, 20, 50, 200)
     reference = [ref.mse_loss(ref.conv1d(SEED_X, *ref.conv1d_train(SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, n)), SEED_T)
                  for n in epochs]
     start = ref.mse_loss(ref.conv1d(SEED_X, SEED_W, SEED_B), SEED_T)
-    losses = [start, *curve]
-    details = {"type": "curves", "label": "MSE", "x_label": "epochs " + ", ".join(map(str, epochs)),
-               "student": curve, "reference": reference}
-    if not all(b < a for a, b in zip(losses, losses[1:])):
-        stuck = len(set(np.round(curve, 12))) == 1
-        fail(f"conv1d_train does not keep lowering the loss: after {', '.join(map(str, epochs))} epochs it is "
-             f"{', '.join(f'{v:.4g}' for v in curve)} (start {start:.4g})."
-             + (f" Likely cause: {FIRST_EPOCH}" if stuck else ""), **details)
-    if curve[-1] > reference[-1] * 1.01 + 1e-12:
-        fail(f"after 200 epochs the loss is {curve[-1]:.4g}; the reference reaches {reference[-1]:.4g}", **details)
+
+    def body() -> None:
+        curve = _seed_losses(student, epochs)
+        losses = [start, *curve]
+        details = {"type": "curves", "label": "MSE", "x_label": "epochs " + ", ".join(map(str, epochs)),
+                   "student": curve, "reference": reference}
+        if not all(b < a for a, b in zip(losses, losses[1:])):
+            stuck = len(set(np.round(curve, 12))) == 1
+            fail(f"conv1d_train does not keep lowering the loss: after {', '.join(map(str, epochs))} epochs it is "
+                 f"{', '.join(f'{v:.4g}' for v in curve)} (start {start:.4g})."
+                 + (f" Likely cause: {FIRST_EPOCH}" if stuck else ""), **details)
+        if curve[-1] > reference[-1] * 1.01 + 1e-12:
+            fail(f"after 200 epochs the loss is {curve[-1]:.4g}; the reference reaches {reference[-1]:.4g}", **details)
+
+    graded_alone(student, "conv1d_train", TRAIN_HELPERS, body)
 
 
 @check("conv1d_train", "mutation", points=0.5)
 def test_conv1d_train_leaves_inputs_alone(student):
     """Returns new w, b; the arrays passed in keep their values (no w -= lr * dw on the caller's array)."""
     x, w, b, target = _fresh(141, 6), _fresh(142, 3), np.array([0.2]), _fresh(143, 4)
-    with graded_alone(student, "conv1d_train", TRAIN_HELPERS):
+
+    def body() -> None:
         after = _after(student.call_returning_args("conv1d_train", x, w, b, target, 0.05, 3))
-    for i, (name, value) in enumerate((("x", x), ("w", w), ("b", b), ("target", target))):
-        assert_unchanged(value, after[i], what="conv1d_train(x, w, b, target, lr, epochs)", name=f"its input {name}",
-                         hint="work on copies (w = w - lr * dw builds a new array; w -= lr * dw changes the caller's)")
+        for i, (name, value) in enumerate((("x", x), ("w", w), ("b", b), ("target", target))):
+            assert_unchanged(value, after[i], what="conv1d_train(x, w, b, target, lr, epochs)",
+                             name=f"its input {name}",
+                             hint="work on copies (w = w - lr * dw builds a new array; w -= lr * dw changes the caller's)")
+
+    graded_alone(student, "conv1d_train", TRAIN_HELPERS, body)
 
 
 # ---------------------------------------------------------------- im2col
@@ -688,7 +710,8 @@ def _conv_case(inputs: dict) -> tuple:
 @check("Convolution", "golden", points=1.5)
 def test_convolution_golden_forward(student, golden):
     """forward on the store's cases: 3x3 filters; 3x2 filters with stride 2 and padding 1."""
-    with graded_alone(student, "Convolution", LAYER_HELPERS):
+
+    def body() -> None:
         for name in ("Convolution/basic", "Convolution/stride_pad"):
             x, W, b, stride, pad = _conv_case(golden(name).inputs)
             layer = student.Convolution(W, b, stride, pad)
@@ -696,11 +719,14 @@ def test_convolution_golden_forward(student, golden):
                          what=f"Convolution(W {W.shape}, stride={stride}, pad={pad}).forward(x {x.shape})",
                          variants=_conv_forward_variants(x, W, b, stride, pad))
 
+    graded_alone(student, "Convolution", LAYER_HELPERS, body)
+
 
 @check("Convolution", "golden", points=1.5)
 def test_convolution_golden_backward(student, golden):
     """backward(dout) on the store's cases: dx, and dW, db (db sums dout over the batch AND the positions)."""
-    with graded_alone(student, "Convolution", LAYER_HELPERS):
+
+    def body() -> None:
         for name in ("Convolution/basic", "Convolution/stride_pad"):
             case = golden(name)
             x, W, b, stride, pad = _conv_case(case.inputs)
@@ -724,6 +750,8 @@ def test_convolution_golden_backward(student, golden):
             assert_close(dx, case.outputs["dx"], what=f"{what}: dx", batch_size=N,
                          variants={"dx has the wrong sign": -case.outputs["dx"]})
 
+    graded_alone(student, "Convolution", LAYER_HELPERS, body)
+
 
 @check("Convolution", "gradcheck", points=2, timeout=30)
 def test_convolution_gradcheck(student):
@@ -741,7 +769,8 @@ def test_convolution_gradcheck(student):
         finally:
             layer.release()
 
-    with graded_alone(student, "Convolution", LAYER_HELPERS):
+    def body() -> None:
+        rng = np.random.default_rng(172)
         layer = student.Convolution(W, b, stride, pad)
         out = as_array(layer.forward(x), f"{what}.forward(x)", shape=(2, 3, 6, 5))
         dout = rng.standard_normal(out.shape)
@@ -751,6 +780,8 @@ def test_convolution_gradcheck(student):
         param_gradcheck(lambda v: forward_with(W, v), db, b, dout=dout, what=f"{what}: db", rng=rng, batch_size=60)
         param_gradcheck(layer.forward, dx, x, dout=dout, what=f"{what}: dx", rng=rng, batch_size=2)
 
+    graded_alone(student, "Convolution", LAYER_HELPERS, body)
+
 
 @check("Convolution", "golden", points=1.5)
 def test_convolution_equals_nested_loops(student):
@@ -758,20 +789,26 @@ def test_convolution_equals_nested_loops(student):
     rng = np.random.default_rng(172)
     cases = ((rng.standard_normal((2, 2, 7, 8)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3), 2, 1),
              (rng.standard_normal((1, 3, 8, 9)), rng.standard_normal((2, 3, 2, 4)), rng.standard_normal(2), 3, 2))
-    with graded_alone(student, "Convolution", LAYER_HELPERS):
+
+    def body() -> None:
         for x, W, b, stride, pad in cases:
             assert_close(student.Convolution(W, b, stride, pad).forward(x), _direct_convolution(x, W, b, stride, pad),
                          what=f"Convolution(W {W.shape}, stride={stride}, pad={pad}).forward(x {x.shape})",
                          variants=_conv_forward_variants(x, W, b, stride, pad))
 
+    graded_alone(student, "Convolution", LAYER_HELPERS, body)
+
 
 @check("Convolution", "mutation", points=1)
 def test_convolution_leaves_inputs_alone(student):
     """forward leaves x alone, backward leaves dout alone, and backward twice gives the same dx."""
-    rng = np.random.default_rng(173)
-    with graded_alone(student, "Convolution", LAYER_HELPERS):
+
+    def body() -> None:
+        rng = np.random.default_rng(173)
         layer = student.Convolution(rng.standard_normal((2, 2, 3, 3)), rng.standard_normal(2), 1, 1)
         _layer_mutation(student, layer, rng.standard_normal((2, 2, 5, 5)), 174, "Convolution")
+
+    graded_alone(student, "Convolution", LAYER_HELPERS, body)
 
 
 # ---------------------------------------------------------------- Pooling
@@ -823,28 +860,37 @@ def _distinct(seed: int, shape: tuple[int, ...]) -> np.ndarray:
 @check("Pooling", "golden", points=1.5)
 def test_pooling_golden_forward(student, golden):
     """Max of each window: 2x2 stride 2; overlapping 3x3 windows with stride 2 and padding 1."""
-    with graded_alone(student, "Pooling", LAYER_HELPERS):
+
+    def body() -> None:
         for name in ("Pooling/basic", "Pooling/overlap_pad"):
             _assert_pooling(student, *_pool_case(golden(name).inputs))
+
+    graded_alone(student, "Pooling", LAYER_HELPERS, body)
 
 
 @check("Pooling", "golden", points=1.5)
 def test_pooling_golden_backward(student, golden):
     """The gradient goes to each window's maximum only (summed where overlapping windows share it)."""
-    with graded_alone(student, "Pooling", LAYER_HELPERS):
+
+    def body() -> None:
         for name in ("Pooling/basic", "Pooling/overlap_pad"):
             case = golden(name)
             _assert_pooling(student, *_pool_case(case.inputs), dout=case.inputs["dout"])
+
+    graded_alone(student, "Pooling", LAYER_HELPERS, body)
 
 
 @check("Pooling", "gradcheck", points=1, timeout=30)
 def test_pooling_gradcheck(student):
     """dx against central differences of your own forward (distinct values, top-two gap 0.01 >> 10 h), random dout."""
     x = _distinct(181, (2, 2, 6, 6))
-    with graded_alone(student, "Pooling", LAYER_HELPERS):
+
+    def body() -> None:
         layer = student.Pooling(3, 3, 2, 1)
         layer_gradcheck(layer.forward, layer.backward, x, what="Pooling(3, 3, stride=2, pad=1).backward: dx",
                         rng=np.random.default_rng(182))
+
+    graded_alone(student, "Pooling", LAYER_HELPERS, body)
 
 
 @check("Pooling", "golden", points=1)
@@ -852,12 +898,18 @@ def test_pooling_golden_fresh(student):
     """3x2 windows with stride 1 (overlapping, not square), 3 channels."""
     x = _distinct(183, (1, 3, 5, 6))
     dout = _fresh(184, 1, 3, 3, 5)
-    with graded_alone(student, "Pooling", LAYER_HELPERS):
+
+    def body() -> None:
         _assert_pooling(student, x, 3, 2, 1, 0, dout=dout)
+
+    graded_alone(student, "Pooling", LAYER_HELPERS, body)
 
 
 @check("Pooling", "mutation", points=0.5)
 def test_pooling_leaves_inputs_alone(student):
     """forward leaves x alone, backward leaves dout alone, and backward twice gives the same dx."""
-    with graded_alone(student, "Pooling", LAYER_HELPERS):
+
+    def body() -> None:
         _layer_mutation(student, student.Pooling(2, 2, 2, 0), _distinct(185, (2, 2, 4, 4)), 186, "Pooling")
+
+    graded_alone(student, "Pooling", LAYER_HELPERS, body)

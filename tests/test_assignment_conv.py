@@ -1,0 +1,324 @@
+"""The `conv` assignment end to end: the reference scores full marks; each planted bug fails exactly its
+component's expected checks with the expected likely cause, and costs nothing elsewhere.
+
+Planted submissions are the reference's source with a few definitions overridden (appended or renamed),
+so several independent bugs share one submission. Callers (Convolution and Pooling call im2col/col2im;
+the reference's conv1d_train calls conv1d_backward) are re-run with trusted helpers when they fail, so a
+helper's bug stays in its own component. All of them are graded in ONE CLI run with --jobs 2.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+import assignments.conv.test_conv as checks
+import reference.conv
+from grader.cli import main as cli_main
+from grader.grade import grade
+
+REFERENCE = inspect.getsource(reference.conv)
+
+TRAIN_LOOP = '''
+def conv1d_train(x, w, b, target, lr, epochs):
+    w = np.array(w, dtype=float)
+    b = np.array(b, dtype=float)
+    K = len(w)
+    n_out = len(x) - K + 1
+    for _ in range(epochs):
+        y = np.array([np.dot(x[i:i + K], w) for i in range(n_out)]) + b
+        dy = 2 * (y - target) / n_out
+        dw = np.array([np.dot(dy, x[j:j + n_out]) for j in range(K)])
+        w = w - lr * dw
+        b = b - lr * np.sum(dy)
+    return w, b
+'''
+
+
+def textbook_im2col(pad_expr: str = "[(0, 0), (0, 0), (pad, pad), (pad, pad)]", stride: str = "stride",
+                    order: str = "0, 4, 5, 1, 2, 3") -> str:
+    """A textbook im2col whose padding, stride and transpose order can be planted wrong."""
+    return f'''
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    img = np.pad(input_data, {pad_expr})
+    N, C, H, W = img.shape
+    out_h = (H - filter_h) // {stride} + 1
+    out_w = (W - filter_w) // {stride} + 1
+    col = np.zeros((N, C, filter_h, filter_w, out_h, out_w))
+    for y in range(filter_h):
+        for x in range(filter_w):
+            col[:, :, y, x] = img[:, :, y:y + {stride} * out_h:{stride}, x:x + {stride} * out_w:{stride}]
+    return col.transpose({order}).reshape(N * out_h * out_w, -1)
+'''
+
+
+def renamed(name: str) -> str:
+    """The reference with ``name`` renamed to ``_<name>_ok``, so an appended wrapper can call it."""
+    return REFERENCE.replace(f"def {name}(", f"def _{name}_ok(", 1)
+
+
+CONV1D_FLIPPED = '''
+def conv1d(x, w, b):
+    return np.convolve(x, w, mode="valid") + b
+'''
+MSE_SUMMED = '''
+def mse_loss(pred, target):
+    return float(np.sum((np.asarray(pred) - np.asarray(target)) ** 2))
+'''
+POOL_AVERAGE = '''
+class Pooling(Pooling):
+    def forward(self, x):
+        N, C, H, W = x.shape
+        out_h = (H + 2 * self.pad - self.pool_h) // self.stride + 1
+        out_w = (W + 2 * self.pad - self.pool_w) // self.stride + 1
+        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad).reshape(-1, self.pool_h * self.pool_w)
+        self.x_shape = x.shape
+        return col.mean(axis=1).reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        size = self.pool_h * self.pool_w
+        rows = dout.transpose(0, 2, 3, 1).reshape(-1, 1) / size
+        dcol = np.repeat(rows, size, axis=1).reshape(dout.shape[0] * dout.shape[2] * dout.shape[3], -1)
+        return col2im(dcol, self.x_shape, self.pool_h, self.pool_w, self.stride, self.pad)
+'''
+POOL_EVERY_POSITION = '''
+class Pooling(Pooling):
+    def backward(self, dout):
+        size = self.pool_h * self.pool_w
+        rows = dout.transpose(0, 2, 3, 1).reshape(-1, 1)
+        dcol = np.repeat(rows, size, axis=1).reshape(dout.shape[0] * dout.shape[2] * dout.shape[3], -1)
+        return col2im(dcol, self.x_shape, self.pool_h, self.pool_w, self.stride, self.pad)
+'''
+CONV1D_GLOBAL = '''
+W = np.array([1.0, 1.0, 1.0])
+B = np.array([0.5])
+
+def conv1d(x, w, b):
+    out = np.zeros(len(x) - len(w) + 1)
+    for i in range(len(out)):
+        for j in range(len(w)):
+            out[i] += x[i + j] * W[j]
+    return out + B
+'''
+DB_MEAN_1D = '''
+def conv1d_backward(x, w, dout):
+    dx, dw, db = _conv1d_backward_ok(x, w, dout)
+    return dx, dw, float(np.mean(dout))
+'''
+CONV1D_SHORT = '''
+def conv1d(x, w, b):
+    return np.array([np.dot(x[i:i + len(w)], w) for i in range(len(x) - len(w))]) + b
+'''
+PER_OUTPUT_SUMS = '''
+def conv1d_backward(x, w, dout):
+    K = len(w)
+    sums = np.array([np.sum(x[i:i + K]) for i in range(len(dout))])
+    return np.convolve(dout, w, mode="full"), dout * sums, float(np.sum(dout))
+'''
+SEED_TRAIN = '''
+def conv1d_train(x, w, b, target, lr, epochs):
+    K = len(w)
+    n_out = len(x) - K + 1
+    for _ in range(epochs):
+        y = np.array([np.dot(x[i:i + K], w) for i in range(n_out)]) + b
+        dL_dy = 2 * (y - target)
+        dy_dw = np.array([np.sum(x[i:i + K]) for i in range(n_out)])
+        w = w - lr * dL_dy * dy_dw
+        b = b - lr * np.sum(dL_dy)
+    return w, b
+'''
+DW_SIGN = '''
+def conv1d_backward(x, w, dout):
+    dx, dw, db = _conv1d_backward_ok(x, w, dout)
+    return dx, -dw, db
+'''
+IM2COL_KKC = '''
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    col = _im2col_ok(input_data, filter_h, filter_w, stride, pad)
+    C = input_data.shape[1]
+    return col.reshape(len(col), C, filter_h, filter_w).transpose(0, 2, 3, 1).reshape(len(col), -1)
+'''
+
+
+def convolution_with(kernel: str, db: str) -> str:
+    """A Convolution whose forward uses ``kernel`` (an expression of W) and whose db is ``db`` (of dout, self.db)."""
+    return f'''
+class Convolution(Convolution):
+    def forward(self, x):
+        W = self.W
+        self.W = {kernel}
+        try:
+            return super().forward(x)
+        finally:
+            self.W = W
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.db = {db}
+        return dx
+'''
+
+
+CONV_FLIPPED_DB_MEAN = convolution_with("W[:, :, ::-1, ::-1]", "self.db / (dout.shape[0] * dout.shape[2] * dout.shape[3])")
+CONV_TRANSPOSED_DB_BATCH = convolution_with("W.transpose(0, 1, 3, 2)", "dout.sum(axis=0)")
+
+
+def _first_epoch(loop: str) -> str:
+    return loop.replace("        b = b - lr * np.sum(dy)\n", "        b = b - lr * np.sum(dy)\n        return w, b\n")
+
+
+def _uphill(loop: str) -> str:
+    return loop.replace("w = w - lr * dw", "w = w + lr * dw").replace("b = b - lr * np.sum(dy)", "b = b + lr * np.sum(dy)")
+
+
+FAILED, ERROR, FAILED_OR_ERROR = ("failed",), ("error",), ("failed", "error")
+USES_BROKEN_IM2COL = "Convolution uses your im2col, which fails its own checks: fix im2col first. What this check saw:"
+
+# id -> (source, {check id: (allowed statuses, substring of the message or None)}); every other check passes.
+PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = {
+    "reference": (REFERENCE, {}),
+    "flip1d_msesum_avgpool": (REFERENCE + CONV1D_FLIPPED + MSE_SUMMED + POOL_AVERAGE, {
+        "conv1d/golden-fresh": (FAILED, checks.FLIPPED_1D),
+        "conv1d/output-lengths": (FAILED, checks.FLIPPED_1D),
+        "mse_loss/golden-seed": (FAILED, "the squared errors are summed"),
+        "mse_loss/golden-fresh": (FAILED, "the squared errors are summed"),
+        "Pooling/golden-forward": (FAILED, checks.AVERAGE_POOL),
+        "Pooling/golden-backward": (FAILED, checks.AVERAGE_POOL),
+        "Pooling/golden-fresh": (FAILED, checks.AVERAGE_POOL),
+    }),
+    "global_dbmean": (renamed("conv1d_backward") + CONV1D_GLOBAL + DB_MEAN_1D, {
+        "conv1d/golden-fresh": (ERROR, "conv1d reads the global B (line"),
+        "conv1d/output-lengths": (FAILED_OR_ERROR, None),
+        "conv1d/uses-its-parameters": (FAILED, "reads the module-level variable(s) B, W"),
+        "conv1d_backward/golden-seed": (FAILED, checks.DB_MEAN_1D),
+        "conv1d_backward/golden-fresh": (FAILED, checks.DB_MEAN_1D),
+        "conv1d_backward/gradcheck": (FAILED, "1/N of the expected value (N = 6"),
+    }),
+    "short_seedgrad": (REFERENCE + SEED_TRAIN + CONV1D_SHORT + PER_OUTPUT_SUMS, {
+        "conv1d/golden-seed": (FAILED, checks.SHORT_1D),
+        "conv1d/golden-fresh": (FAILED, checks.SHORT_1D),
+        "conv1d/output-lengths": (FAILED, checks.SHORT_1D),
+        "conv1d_backward/golden-seed": (FAILED, checks.PER_OUTPUT_SUMS),
+        "conv1d_backward/golden-fresh": (FAILED_OR_ERROR, None),
+        "conv1d_backward/gradcheck": (FAILED, None),
+        "conv1d_train/golden-seed": (FAILED, "the course notes' gradient [7.48, 6, 2.52]"),
+        "conv1d_train/golden-fresh": (FAILED_OR_ERROR, None),
+        "conv1d_train/gradient": (FAILED, "per-output sums in place of the chain rule"),
+        "conv1d_train/leaves-inputs-alone": (FAILED_OR_ERROR, None),
+    }),
+    "dwsign_firstepoch": (renamed("conv1d_backward") + _first_epoch(TRAIN_LOOP) + DW_SIGN, {
+        "conv1d_backward/golden-seed": (FAILED, "dw has the wrong sign"),
+        "conv1d_backward/golden-fresh": (FAILED, "dw has the wrong sign"),
+        "conv1d_backward/gradcheck": (FAILED, "the sign is flipped"),
+        "conv1d_train/golden-seed": (FAILED, checks.FIRST_EPOCH),
+        "conv1d_train/golden-fresh": (FAILED, checks.FIRST_EPOCH),
+        "conv1d_train/lowers-the-loss": (FAILED, checks.FIRST_EPOCH),
+    }),
+    "uphill_im2col_padaxes": (REFERENCE + _uphill(TRAIN_LOOP) + textbook_im2col(pad_expr="pad"), {
+        "conv1d_train/golden-seed": (FAILED, checks.UPHILL),
+        "conv1d_train/golden-fresh": (FAILED, checks.UPHILL),
+        "conv1d_train/gradient": (FAILED, "wrong sign"),
+        "conv1d_train/lowers-the-loss": (FAILED, "does not keep lowering the loss"),
+        "im2col/golden-stride-pad": (FAILED, checks.PAD_ALL_AXES),
+        "im2col/golden-fresh": (FAILED, checks.PAD_ALL_AXES),
+    }),
+    "im2col_stride_rows": (REFERENCE + textbook_im2col(stride="1", order="4, 5, 0, 1, 2, 3"), {
+        "im2col/golden-basic": (FAILED, checks.ROWS_YXN),
+        "im2col/golden-stride-pad": (FAILED, None),
+        "im2col/golden-fresh": (FAILED, None),
+    }),
+    "im2col_columns": (renamed("im2col") + IM2COL_KKC, {
+        "im2col/golden-basic": (FAILED, checks.COLUMNS_KKC),
+        "im2col/golden-stride-pad": (FAILED, checks.COLUMNS_KKC),
+        "im2col/golden-fresh": (FAILED, checks.COLUMNS_KKC),
+    }),
+    "im2col_columns_conv_flipped": (renamed("im2col") + IM2COL_KKC + CONV_FLIPPED_DB_MEAN, {
+        "im2col/golden-basic": (FAILED, checks.COLUMNS_KKC),
+        "im2col/golden-stride-pad": (FAILED, checks.COLUMNS_KKC),
+        "im2col/golden-fresh": (FAILED, checks.COLUMNS_KKC),
+        "Convolution/golden-forward": (FAILED, USES_BROKEN_IM2COL),
+        "Convolution/golden-backward": (FAILED, USES_BROKEN_IM2COL),
+        "Convolution/equals-nested-loops": (FAILED, USES_BROKEN_IM2COL),
+        "Convolution/gradcheck": (FAILED, USES_BROKEN_IM2COL),
+    }),
+    "col2im_overwrite": (REFERENCE.replace("] += col[:, :, ky, kx]", "] = col[:, :, ky, kx]"), {
+        "col2im/golden-basic": (FAILED, checks.OVERWRITES),
+        "col2im/golden-stride-pad": (FAILED, checks.OVERWRITES),
+        "col2im/is-the-adjoint-of-im2col": (FAILED, checks.OVERWRITES),
+    }),
+    "conv_flipped_dbmean_poolspread": (REFERENCE + CONV_FLIPPED_DB_MEAN + POOL_EVERY_POSITION, {
+        "Convolution/golden-forward": (FAILED, checks.FLIPPED_2D),
+        "Convolution/golden-backward": (FAILED, "db is averaged"),
+        "Convolution/equals-nested-loops": (FAILED, checks.FLIPPED_2D),
+        "Convolution/gradcheck": (FAILED, None),
+        "Pooling/golden-backward": (FAILED, checks.EVERY_POSITION),
+        "Pooling/golden-fresh": (FAILED, checks.EVERY_POSITION),
+        "Pooling/gradcheck": (FAILED, None),
+    }),
+    "conv_transposed_dbbatch": (REFERENCE + CONV_TRANSPOSED_DB_BATCH, {
+        "Convolution/golden-forward": (FAILED, checks.TRANSPOSED_2D),
+        "Convolution/golden-backward": (FAILED, "db sums over the batch only"),
+        "Convolution/equals-nested-loops": (FAILED, None),
+        "Convolution/gradcheck": (FAILED, None),
+    }),
+}
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    root = tmp_path_factory.mktemp("conv")
+    subs = root / "subs"
+    subs.mkdir()
+    for name, (source, _) in PLANTED.items():
+        (subs / f"{name}.py").write_text(source, encoding="utf-8")
+    out = root / "out"
+    assert cli_main(["grade", "conv", str(subs), "--out", str(out), "--jobs", "2"]) == 0
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["max_score"] == 40
+    return {s["id"]: s for s in data["submissions"]}
+
+
+@pytest.mark.parametrize("name", list(PLANTED))
+def test_planted_bug_fails_exactly_its_checks(results, name):
+    sub = results[name]
+    assert sub["status"] == "graded"
+    expected = PLANTED[name][1]
+    for c in sub["checks"]:
+        if c["id"] in expected:
+            statuses, text = expected[c["id"]]
+            assert c["status"] in statuses, (c["id"], c["status"], c["message"])
+            assert text is None or text in c["message"], (c["id"], c["message"])
+        else:
+            assert c["status"] == "passed", (c["id"], c["status"], c["message"])
+    assert sub["score"] == pytest.approx(sum(c["score"] for c in sub["checks"]))
+
+
+def test_callers_are_graded_with_trusted_helpers_when_only_the_helper_is_broken(results):
+    """A wrong im2col or col2im costs only its own checks: Convolution and Pooling, which call it, pass
+    (their checks are re-run with the trusted helpers when they fail with the student's own)."""
+    for name in ("im2col_columns", "im2col_stride_rows", "col2im_overwrite", "uphill_im2col_padaxes"):
+        callers = [c for c in results[name]["checks"] if c["component"] in ("Convolution", "Pooling")]
+        assert callers and all(c["status"] == "passed" for c in callers), name
+
+
+def test_conv1d_train_that_calls_broken_helpers_keeps_its_points(results):
+    """The reference's conv1d_train calls conv1d, conv1d_backward and mse_loss; planted bugs in those cost
+    conv1d_train nothing."""
+    for name in ("flip1d_msesum_avgpool", "global_dbmean"):
+        train = [c for c in results[name]["checks"] if c["component"] == "conv1d_train"]
+        assert train and all(c["status"] == "passed" for c in train), name
+
+
+def test_a_broken_caller_with_a_broken_helper_names_the_helper_first(results):
+    checks_by_id = {c["id"]: c for c in results["im2col_columns_conv_flipped"]["checks"]}
+    assert checks_by_id["Convolution/golden-forward"]["message"].startswith(USES_BROKEN_IM2COL)
+    assert checks_by_id["Pooling/golden-forward"]["status"] == "passed"
+
+
+def test_reference_scores_full_marks_through_grade(tmp_path):
+    (tmp_path / "ref.py").write_text(REFERENCE, encoding="utf-8")
+    run = grade("conv", [str(tmp_path / "ref.py")], None, jobs=1)
+    sub = run.results["submissions"][0]
+    assert sub["score"] == 40 and all(c["status"] == "passed" for c in sub["checks"]), \
+        [(c["id"], c["message"]) for c in sub["checks"] if c["status"] != "passed"]
