@@ -39,6 +39,8 @@ def _raised_message(exc: StudentRaised) -> str:
     where = f" ({exc.where})" if exc.where else ""
     if exc.exc_type in EXIT_TYPES:
         return EXIT_TYPES[exc.exc_type] + where
+    if exc.exc_type == "NotImplementedError":
+        return f"not implemented yet: your code still raises NotImplementedError{where}"
     text = f"{exc.exc_type}: {exc.message}" if exc.message else exc.exc_type
     return f"your code raised {text}{where}"
 
