@@ -20,6 +20,7 @@ from grader.cli import main as cli_main
 from grader.grade import grade
 
 REFERENCE = inspect.getsource(reference.conv)
+TEMPLATE = Path(__file__).resolve().parent.parent / "student_template" / "conv.py"
 
 TRAIN_LOOP = '''
 def conv1d_train(x, w, b, target, lr, epochs):
@@ -142,6 +143,129 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
 '''
 
 
+LOOPS = '''
+import numpy as np
+
+
+def conv1d(x, w, b):
+    n = len(x) - len(w) + 1
+    return np.array([sum(x[i + j] * w[j] for j in range(len(w))) for i in range(n)]) + np.ravel(b)[0]
+
+
+def mse_loss(pred, target):
+    return ((pred - target) ** 2).mean()
+
+
+def conv1d_backward(x, w, dout):
+    dx, dw = np.zeros(len(x)), np.zeros(len(w))
+    for i in range(len(dout)):
+        dx[i:i + len(w)] += dout[i] * w
+        dw += dout[i] * x[i:i + len(w)]
+    return dx, dw, dout.sum()
+
+
+def conv1d_train(x, w, b, target, lr, epochs):
+    for epoch in range(epochs):
+        pred = conv1d(x, w, b)
+        _, dw, db = conv1d_backward(x, w, 2 * (pred - target) / len(pred))
+        w, b = w - lr * dw, b - lr * db
+    return w, b
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    N, C, H, W = input_data.shape
+    img = np.pad(input_data, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out_h, out_w = (H + 2 * pad - filter_h) // stride + 1, (W + 2 * pad - filter_w) // stride + 1
+    rows = []
+    for n in range(N):
+        for oy in range(out_h):
+            for ox in range(out_w):
+                rows.append(img[n, :, oy * stride:oy * stride + filter_h, ox * stride:ox * stride + filter_w].ravel())
+    return np.array(rows)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    N, C, H, W = input_shape
+    out_h, out_w = (H + 2 * pad - filter_h) // stride + 1, (W + 2 * pad - filter_w) // stride + 1
+    img = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    r = 0
+    for n in range(N):
+        for oy in range(out_h):
+            for ox in range(out_w):
+                window = col[r].reshape(C, filter_h, filter_w)
+                img[n, :, oy * stride:oy * stride + filter_h, ox * stride:ox * stride + filter_w] += window
+                r += 1
+    return img[:, :, pad:pad + H, pad:pad + W]
+
+
+class Convolution:
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W, self.b, self.stride, self.pad = W, b, stride, pad
+
+    def forward(self, x):
+        FN, C, FH, FW = self.W.shape
+        N, _, H, W = x.shape
+        s, p = self.stride, self.pad
+        oh, ow = (H + 2 * p - FH) // s + 1, (W + 2 * p - FW) // s + 1
+        self.xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        self.x_shape = x.shape
+        out = np.zeros((N, FN, oh, ow))
+        for n in range(N):
+            for f in range(FN):
+                for i in range(oh):
+                    for j in range(ow):
+                        out[n, f, i, j] = np.sum(self.xp[n, :, i * s:i * s + FH, j * s:j * s + FW] * self.W[f]) + self.b[f]
+        return out
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        s, p = self.stride, self.pad
+        N, _, oh, ow = dout.shape
+        dxp = np.zeros_like(self.xp)
+        self.dW = np.zeros_like(self.W)
+        self.db = dout.sum(axis=(0, 2, 3))
+        for n in range(N):
+            for f in range(FN):
+                for i in range(oh):
+                    for j in range(ow):
+                        self.dW[f] += dout[n, f, i, j] * self.xp[n, :, i * s:i * s + FH, j * s:j * s + FW]
+                        dxp[n, :, i * s:i * s + FH, j * s:j * s + FW] += dout[n, f, i, j] * self.W[f]
+        H, W = self.x_shape[2:]
+        return dxp[:, :, p:p + H, p:p + W]
+
+
+class Pooling:
+    def __init__(self, pool_h, pool_w, stride=2, pad=0):
+        self.ph, self.pw, self.s, self.p = pool_h, pool_w, stride, pad
+
+    def forward(self, x):
+        N, C, H, W = x.shape
+        p, s = self.p, self.s
+        self.xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        self.x_shape = x.shape
+        oh, ow = (H + 2 * p - self.ph) // s + 1, (W + 2 * p - self.pw) // s + 1
+        out = np.zeros((N, C, oh, ow))
+        for i in range(oh):
+            for j in range(ow):
+                out[:, :, i, j] = self.xp[:, :, i * s:i * s + self.ph, j * s:j * s + self.pw].max(axis=(2, 3))
+        return out
+
+    def backward(self, dout):
+        N, C, oh, ow = dout.shape
+        s, p = self.s, self.p
+        dxp = np.zeros_like(self.xp)
+        for n in range(N):
+            for c in range(C):
+                for i in range(oh):
+                    for j in range(ow):
+                        window = self.xp[n, c, i * s:i * s + self.ph, j * s:j * s + self.pw]
+                        k = np.unravel_index(np.argmax(window), window.shape)
+                        dxp[n, c, i * s + k[0], j * s + k[1]] += dout[n, c, i, j]
+        H, W = self.x_shape[2:]
+        return dxp[:, :, p:p + H, p:p + W]
+'''
+
+
 def convolution_with(kernel: str, db: str) -> str:
     """A Convolution whose forward uses ``kernel`` (an expression of W) and whose db is ``db`` (of dout, self.db)."""
     return f'''
@@ -179,6 +303,7 @@ USES_BROKEN_IM2COL = "Convolution uses your im2col, which fails its own checks: 
 # id -> (source, {check id: (allowed statuses, substring of the message or None)}); every other check passes.
 PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = {
     "reference": (REFERENCE, {}),
+    "loops": (LOOPS, {}),
     "flip1d_msesum_avgpool": (REFERENCE + CONV1D_FLIPPED + MSE_SUMMED + POOL_AVERAGE, {
         "conv1d/golden-fresh": (FAILED, checks.FLIPPED_1D),
         "conv1d/output-lengths": (FAILED, checks.FLIPPED_1D),
@@ -272,6 +397,7 @@ def results(tmp_path_factory) -> dict[str, dict]:
     subs.mkdir()
     for name, (source, _) in PLANTED.items():
         (subs / f"{name}.py").write_text(source, encoding="utf-8")
+    (subs / "skeleton.py").write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
     out = root / "out"
     assert cli_main(["grade", "conv", str(subs), "--out", str(out), "--jobs", "2"]) == 0
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -314,6 +440,13 @@ def test_a_broken_caller_with_a_broken_helper_names_the_helper_first(results):
     checks_by_id = {c["id"]: c for c in results["im2col_columns_conv_flipped"]["checks"]}
     assert checks_by_id["Convolution/golden-forward"]["message"].startswith(USES_BROKEN_IM2COL)
     assert checks_by_id["Pooling/golden-forward"]["status"] == "passed"
+
+
+def test_the_unfinished_skeleton_scores_nothing(results):
+    sub = results["skeleton"]
+    assert sub["score"] == 0
+    assert all(c["status"] == "error" and "internal grader error" not in c["message"] for c in sub["checks"]), \
+        [(c["id"], c["status"], c["message"]) for c in sub["checks"] if c["status"] != "error"]
 
 
 def test_reference_scores_full_marks_through_grade(tmp_path):
