@@ -119,10 +119,7 @@ def grade(
             on_verdict=on_verdict,
             extra_args=[] if isolated else ["--grader-in-process"],
         )
-        isolation, runtime_notes = _runtime_facts(records)
-        results = build_results(
-            assignment, catalog, submissions, records, isolation=isolation, runtime_notes=runtime_notes
-        )
+        results = build_results(assignment, catalog, submissions, records, runtime=_runtime_facts(records))
         run = GradeRun(results, out_dir, timings(records))
         if out_dir is not None:
             _write_outputs(run, workdir)
@@ -131,15 +128,14 @@ def grade(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _runtime_facts(records: dict[tuple[str, str], dict[str, Any]]) -> tuple[str, dict[str, list[dict[str, Any]]]]:
-    """What the student processes reported about themselves: isolation level, notes from loading."""
-    levels, notes = set(), {}
-    for (sub, _), record in records.items():
-        if record.get("isolation"):
-            levels.add(record["isolation"])
-        if record.get("load_notes") and sub not in notes:
-            notes[sub] = record["load_notes"]
-    return " / ".join(sorted(levels)), notes
+def _runtime_facts(records: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What each submission's student process reported about itself: isolation level, notes from loading."""
+    facts: dict[str, dict[str, Any]] = {}
+    for (sub, _), record in sorted(records.items()):
+        mine = facts.setdefault(sub, {"isolation": "", "notes": []})
+        mine["isolation"] = mine["isolation"] or record.get("isolation", "")
+        mine["notes"] = mine["notes"] or record.get("load_notes", [])
+    return facts
 
 
 def _write_outputs(run: GradeRun, workdir: Path) -> None:

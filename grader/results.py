@@ -44,7 +44,7 @@ def _missing_verdict(info: CheckInfo, status: str, message: str) -> dict[str, An
     }
 
 
-def _submission(sub: LoadedSubmission, catalog: list[CheckInfo], records: dict, runtime_notes: dict) -> dict:
+def _submission(sub: LoadedSubmission, catalog: list[CheckInfo], records: dict, runtime: dict) -> dict:
     checks = []
     for info in catalog:
         if sub.error is not None:
@@ -63,7 +63,8 @@ def _submission(sub: LoadedSubmission, catalog: list[CheckInfo], records: dict, 
         "score": round(sum(c["score"] for c in checks), 6),
         "max_score": round(sum(c["max_score"] for c in checks), 6),
         "error": sub.error,
-        "notes": _note_json(sub) + _static_notes(sub) + runtime_notes.get(sub.id, []),
+        "isolation": runtime.get("isolation", ""),
+        "notes": _note_json(sub) + _static_notes(sub) + runtime.get("notes", []),
         "checks": checks,
     }
 
@@ -74,18 +75,20 @@ def build_results(
     submissions: list[LoadedSubmission],
     records: dict[tuple[str, str], dict[str, Any]],
     *,
-    isolation: str = "",
-    runtime_notes: dict[str, list[dict[str, Any]]] | None = None,
+    runtime: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """``runtime``: per submission id, what its student process reported (``isolation``, ``notes``)."""
+    runtime = runtime or {}
+    levels = sorted({facts["isolation"] for facts in runtime.values() if facts.get("isolation")})
     return {
         "assignment": assignment.name,
         "title": assignment.title,
         "max_score": round(sum(c.points for c in catalog), 6),
         "grader_version": __version__,
         "generated_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "isolation": isolation,
+        "isolation": " / ".join(levels),
         "checks": [c.to_json() for c in catalog],
-        "submissions": [_submission(s, catalog, records, runtime_notes or {}) for s in submissions],
+        "submissions": [_submission(s, catalog, records, runtime.get(s.id, {})) for s in submissions],
     }
 
 

@@ -6,7 +6,7 @@ isolated process) and, for golden checks, the `golden` fixture (reference/golden
 import numpy as np
 
 from grader.checks import check, fail
-from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
+from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
 from reference import numerical as ref
 from grader.sandbox.testfns import TEST_FUNCTIONS
 
@@ -124,7 +124,12 @@ def test_cross_entropy_error_golden_seed(student, golden):
     case = golden("cross_entropy_error/seed")
     y, t = case.inputs["y"], case.inputs["t"]
     expected = float(case.outputs["loss"])
-    assert_scalar_close(student.cross_entropy_error(y, t), expected, what="cross_entropy_error(y, t) on the lecture example",
+    got = as_scalar(student.cross_entropy_error(y, t), what="cross_entropy_error(y, t) on the lecture example")
+    if not np.isfinite(got):
+        fail(f"cross_entropy_error(y, t) on the lecture example is {got}, expected {expected:.9g}: y has entries "
+             "equal to 0, and log(0) = -inf (0 * -inf = nan). Add a small delta inside the log: "
+             "np.log(y + 1e-7)")
+    assert_scalar_close(got, expected, what="cross_entropy_error(y, t) on the lecture example",
                         variants={"the minus sign is missing": -expected})
 
 
