@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -69,6 +70,17 @@ def _run_pytest(args: list[str], plugins: list[Any], log: Path) -> int:
     return int(code)
 
 
+def _one_line(problem: str) -> str:
+    """A collection problem (possibly a whole pytest traceback) as one line: module, error, line number."""
+    head, _, body = problem.partition(": ")
+    errors = [line[1:].strip() for line in body.splitlines() if line.startswith("E ")]
+    if not errors:
+        return problem.splitlines()[0]
+    where = re.findall(r'File "[^"]*", line (\d+)|^\S+\.py:(\d+): in <module>', body, flags=re.M)
+    line = next((a or b for a, b in reversed(where)), "")
+    return f"{head}: {errors[-1]}" + (f" (line {line})" if line else "")
+
+
 def collect_catalog(assignment: Assignment, workdir: Path) -> list[CheckInfo]:
     """The assignment's checks in order, by a collect-only pytest run on a placeholder submission."""
     placeholder = LoadedSubmission(id=CATALOG_PLACEHOLDER, path="", kind="py")
@@ -78,8 +90,9 @@ def collect_catalog(assignment: Assignment, workdir: Path) -> list[CheckInfo]:
     log = workdir / "catalog.log"
     code = _run_pytest(args, [collector], log)
     if collector.problems or code not in (0, 5):
-        detail = "\n".join(collector.problems) or log.read_text(encoding="utf-8")[-2000:]
-        raise CheckModuleError(f"{assignment.path}: the check modules do not collect:\n{detail}")
+        lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        detail = "; ".join(_one_line(p) for p in collector.problems) or (lines[-1] if lines else f"exit code {code}")
+        raise CheckModuleError(f"{assignment.path}: the check modules do not collect: {detail}")
     if not collector.checks:
         raise CheckModuleError(
             f"{assignment.path}: no graded checks found; declare each with @check(component, kind, points)"
