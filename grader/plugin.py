@@ -166,6 +166,8 @@ def _add_process_facts(record: dict[str, Any], proxy: Any) -> None:
     ]
     if record["status"] == "missing":
         record["message"] += _why_missing(proxy.loaded, record["message"])
+    elif record["status"] in ("failed", "error"):
+        record["message"] += _global_reads_hint(proxy.loaded, record["component"])
 
 
 def _why_missing(loaded: Any, message: str) -> str:
@@ -175,6 +177,17 @@ def _why_missing(loaded: Any, message: str) -> str:
         if name and f"`{name}`" in note.message:
             return f" ({note.where + ': ' if note.where else ''}{note.message})"
     return ""
+
+
+def _global_reads_hint(loaded: Any, component: str) -> str:
+    """A failing component whose code reads module-level data (the classic `forward` using global `W`)
+    probably only works on the lecture's numbers: say which globals, and where."""
+    reads = [g for g in loaded.global_reads if g.function.split(".")[0] == component]
+    if not reads:
+        return ""
+    names = ", ".join(sorted({f"`{g.name}` ({g.cell and f'cell {g.cell}, ' or ''}line {g.lineno})" for g in reads}))
+    return (f" Note: {component} reads the global {names} instead of its parameters, so it only works "
+            "for the values those globals happen to hold: use the arguments it is given.")
 
 
 def _submission_of(item: pytest.Item) -> str | None:

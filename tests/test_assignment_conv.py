@@ -314,7 +314,7 @@ PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = 
         "Pooling/golden-fresh": (FAILED, checks.AVERAGE_POOL),
     }),
     "global_dbmean": (renamed("conv1d_backward") + CONV1D_GLOBAL + DB_MEAN_1D, {
-        "conv1d/golden-fresh": (ERROR, "conv1d reads the global B (line"),
+        "conv1d/golden-fresh": (ERROR, "conv1d reads the global `B` (line"),
         "conv1d/output-lengths": (FAILED_OR_ERROR, None),
         "conv1d/uses-its-parameters": (FAILED, "reads the module-level variable(s) B, W"),
         "conv1d_backward/golden-seed": (FAILED, checks.DB_MEAN_1D),
