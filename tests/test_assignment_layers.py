@@ -1,0 +1,272 @@
+"""The `layers` assignment end to end: the reference scores full marks; each planted bug fails exactly its
+component's expected checks with the expected likely cause, and costs nothing elsewhere. All submissions are
+graded in ONE CLI run with --jobs 2.
+
+Planted submissions are the reference's source with classes appended (a later class of the same name replaces
+the reference's). In ISOLATED, TwoLayerNet builds on private aliases of the reference's layers, bound before
+the planted classes are appended, so a planted layer bug stays in its own component; one submission keeps
+TwoLayerNet on the student's (buggy) Affine to check that its messages say so.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import assignments.layers.test_layers as checks
+from grader.cli import main as cli_main
+from reference.submission import as_submission
+
+REFERENCE = as_submission("layers")
+ISOLATED = (REFERENCE
+            .replace('return [Affine(p["W1"], p["b1"]), Sigmoid(), Affine(p["W2"], p["b2"])]',
+                     'return [_Affine(p["W1"], p["b1"]), _Sigmoid(), _Affine(p["W2"], p["b2"])]')
+            .replace("last = SoftmaxWithLoss()", "last = _SoftmaxWithLoss()")
+            + "\n_Affine, _Sigmoid, _SoftmaxWithLoss = Affine, Sigmoid, SoftmaxWithLoss\n")
+
+AFFINE_DB_MEAN = '''
+class Affine(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.db = dout.mean(axis=0)
+        return dx
+'''
+AFFINE_DW_TRANSPOSED = '''
+class Affine(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = dout.T @ self.x
+        return dx
+'''
+AFFINE_FLAT_DX = '''
+class Affine(Affine):
+    def backward(self, dout):
+        super().backward(dout)
+        return dout @ self.W.T
+'''
+RELU_ZEROES_X = '''
+class Relu:
+    def forward(self, x):
+        self.mask = x <= 0
+        x[self.mask] = 0
+        return x
+
+    def backward(self, dout):
+        return np.where(self.mask, 0.0, dout)
+'''
+RELU_TEXTBOOK = '''
+class Relu:
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = (x <= 0)
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout[self.mask] = 0
+        dx = dout
+        return dx
+'''
+SIGMOID_MUTATES_CACHE = '''
+class Sigmoid:
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out.copy()
+
+    def backward(self, dout):
+        out = self.out
+        out *= 1.0 - out
+        return dout * out
+'''
+LEAKY_ALPHA_IGNORED = '''
+class LeakyRelu:
+    def __init__(self, alpha=0.01):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.where(self.mask, x, 0.01 * x)
+
+    def backward(self, dout):
+        return np.where(self.mask, dout, 0.01 * dout)
+'''
+SOFTMAX_LOSS_NOT_DIVIDED = '''
+class SoftmaxWithLoss(SoftmaxWithLoss):
+    def backward(self, dout=1):
+        return dout * (self.y - self.t)
+'''
+SOFTMAX_LOSS_NO_MAX = '''
+class SoftmaxWithLoss(SoftmaxWithLoss):
+    def forward(self, x, t):
+        e = np.exp(x)
+        self.y = e / e.sum(axis=-1, keepdims=True)
+        self.t = _one_hot(t, self.y.shape)
+        return -np.sum(self.t * np.log(self.y + 1e-7)) / self.y.shape[0]
+'''
+DROPOUT_NEW_MASK_UNSCALED = '''
+class Dropout(Dropout):
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+            return x * self.mask
+        return x
+
+    def backward(self, dout):
+        return dout * (np.random.rand(*dout.shape) > self.dropout_ratio)
+'''
+TWO_LAYER_NO_SIGMOID_GRAD = '''
+class TwoLayerNet(TwoLayerNet):
+    def gradient(self, x, t):
+        W1, b1, W2, b2 = (self.params[k] for k in ("W1", "b1", "W2", "b2"))
+        z1 = sigmoid(x @ W1 + b1)
+        dy = (softmax(z1 @ W2 + b2) - t) / x.shape[0]
+        dz1 = dy @ W2.T
+        return {"W1": x.T @ dz1, "b1": dz1.sum(axis=0), "W2": z1.T @ dy, "b2": dy.sum(axis=0)}
+'''
+# The textbook's layer-based network: its layers keep the arrays created in __init__.
+TWO_LAYER_TEXTBOOK = '''
+class TwoLayerNet:
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
+        self.params = {"W1": weight_init_std * np.random.randn(input_size, hidden_size),
+                       "b1": np.zeros(hidden_size),
+                       "W2": weight_init_std * np.random.randn(hidden_size, output_size),
+                       "b2": np.zeros(output_size)}
+        self.layers = [_Affine(self.params["W1"], self.params["b1"]), _Sigmoid(),
+                       _Affine(self.params["W2"], self.params["b2"])]
+        self.last_layer = _SoftmaxWithLoss()
+
+    def _scores(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def predict(self, x):
+        return softmax(self._scores(x))
+
+    def loss(self, x, t):
+        return self.last_layer.forward(self._scores(x), t)
+
+    def accuracy(self, x, t):
+        return float(np.mean(np.argmax(self.predict(x), axis=1) == np.argmax(t, axis=1)))
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return {"W1": self.layers[0].dW, "b1": self.layers[0].db, "W2": self.layers[2].dW, "b2": self.layers[2].db}
+'''
+TWO_LAYER_ZERO_INIT = '''
+class TwoLayerNet(TwoLayerNet):
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
+        super().__init__(input_size, hidden_size, output_size, weight_init_std)
+        self.params["W1"] = np.zeros((input_size, hidden_size))
+        self.params["W2"] = np.zeros((hidden_size, output_size))
+'''
+
+FAILED, ANY = ("failed",), ("passed", "failed")
+USES_BROKEN_AFFINE = "TwoLayerNet uses your Affine, which fails its own checks: fix Affine first."
+
+# id -> (source, {check id: (allowed statuses, substring of the message or None)}); every other check passes.
+PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = {
+    "reference": (REFERENCE, {}),
+    "dbmean_relu_leaky_sigmoid": (ISOLATED + AFFINE_DB_MEAN + RELU_ZEROES_X + LEAKY_ALPHA_IGNORED
+                                  + SIGMOID_MUTATES_CACHE, {
+        "Affine/golden-2d": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/golden-4d": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/fresh": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/params-gradcheck": (FAILED, "did you average over the batch where a sum was expected?"),
+        "Relu/forward-leaves-x": (FAILED, "Relu.forward(x) modified its input x in place"),
+        "LeakyRelu/alpha": (FAILED, "alpha = 0.2 is ignored"),
+        "Sigmoid/mutation": (FAILED, "backward changed what forward cached"),
+    }),
+    "dwT_textbookrelu_dropout_softmaxN": (ISOLATED + AFFINE_DW_TRANSPOSED + RELU_TEXTBOOK + DROPOUT_NEW_MASK_UNSCALED
+                                          + SOFTMAX_LOSS_NOT_DIVIDED, {
+        "Affine/golden-2d": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/golden-4d": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/fresh": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/params-gradcheck": (FAILED, "the shape is the transpose"),
+        "Relu/backward-leaves-dout": (FAILED, "Relu.backward(dout) modified dout in place"),
+        "Dropout/backward-uses-mask": (FAILED, "must reuse the mask drawn in forward"),
+        "Dropout/test-mode": (FAILED, "test mode returns x unscaled"),
+        "SoftmaxWithLoss/golden-onehot": (FAILED, checks.NOT_DIVIDED_BY_N),
+        "SoftmaxWithLoss/golden-labels": (FAILED, checks.NOT_DIVIDED_BY_N),
+        "SoftmaxWithLoss/large-logits": (FAILED, checks.NOT_DIVIDED_BY_N),
+        "SoftmaxWithLoss/gradcheck": (FAILED, "N = 6 (the batch size) times the expected value"),
+    }),
+    "flatdx_nomax_no_sigmoid_grad": (ISOLATED + AFFINE_FLAT_DX + SOFTMAX_LOSS_NO_MAX + TWO_LAYER_NO_SIGMOID_GRAD, {
+        "Affine/golden-4d": (FAILED, "dx is returned flattened to (N, D)"),
+        "Affine/fresh": (FAILED, "dx is returned flattened to (N, D)"),
+        "Affine/backward-gradcheck": (FAILED, "still flattened to (N, D)"),
+        "SoftmaxWithLoss/large-logits": (FAILED, "subtract the max before exponentiating?"),
+        "TwoLayerNet/gradient": (FAILED, "the gradients of W1, b1 are wrong (W2, b2 are right)"),
+        "TwoLayerNet/gradcheck": (FAILED, "the gradients of W1, b1 are wrong (W2, b2 are right)"),
+        "TwoLayerNet/learns-digits": (ANY, None),
+    }),
+    "textbook_net": (ISOLATED + TWO_LAYER_TEXTBOOK, {
+        "TwoLayerNet/params-honoured": (FAILED, checks.IGNORED_PARAMS),
+        "TwoLayerNet/gradcheck": (FAILED, checks.IGNORED_PARAMS),
+    }),
+    "zero_init": (ISOLATED + TWO_LAYER_ZERO_INIT, {
+        "TwoLayerNet/params": (FAILED, "standard deviation 0"),
+        "TwoLayerNet/learns-digits": (FAILED, "does not learn either"),
+    }),
+    "dbmean_seen_by_net": (REFERENCE + AFFINE_DB_MEAN, {
+        "Affine/golden-2d": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/golden-4d": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/fresh": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/params-gradcheck": (FAILED, None),
+        "TwoLayerNet/gradient": (FAILED, USES_BROKEN_AFFINE),
+        "TwoLayerNet/gradcheck": (FAILED, USES_BROKEN_AFFINE),
+        "TwoLayerNet/learns-digits": (ANY, None),
+    }),
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    root = tmp_path_factory.mktemp("layers")
+    subs = root / "subs"
+    subs.mkdir()
+    for name, (source, _) in PLANTED.items():
+        (subs / f"{name}.py").write_text(source, encoding="utf-8")
+    out = root / "out"
+    assert cli_main(["grade", "layers", str(subs), "--out", str(out), "--jobs", "2"]) == 0
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["max_score"] == 40
+    return {s["id"]: s for s in data["submissions"]}
+
+
+@pytest.mark.parametrize("name", list(PLANTED))
+def test_planted_bug_fails_exactly_its_checks(results, name):
+    sub = results[name]
+    assert sub["status"] == "graded"
+    expected = PLANTED[name][1]
+    for c in sub["checks"]:
+        if c["id"] in expected:
+            statuses, text = expected[c["id"]]
+            assert c["status"] in statuses, (c["id"], c["status"], c["message"])
+            assert text is None or text in c["message"], (c["id"], c["message"])
+        else:
+            assert c["status"] == "passed", (c["id"], c["status"], c["message"])
+    assert sub["score"] == pytest.approx(sum(c["score"] for c in sub["checks"]))
+
+
+def test_reference_scores_full_marks(results):
+    assert results["reference"]["score"] == 40
+
+
+def test_convergence_failure_carries_both_loss_curves(results):
+    check = next(c for c in results["zero_init"]["checks"] if c["id"] == "TwoLayerNet/learns-digits")
+    details = check["details"]
+    assert details["type"] == "curves"
+    steps = checks.DIGITS_STEPS // checks.CURVE_EVERY
+    assert len(details["student"]) == len(details["reference"]) == steps
+    assert all(isinstance(v, float) for v in details["student"] + details["reference"])
+
+
+def test_isolated_layers_keep_twolayernet_on_the_reference_layers():
+    assert ISOLATED.count("_Affine(p[") == 2 and ISOLATED.count("_SoftmaxWithLoss()") == 1
