@@ -7,6 +7,7 @@ several seeded starts with a majority rule (the reference converges on every one
 import numpy as np
 
 from grader.checks import check, fail
+from grader.partial import graded_alone
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.gradcheck import numeric_gradient
 from reference import backprop as ref
@@ -109,23 +110,28 @@ def _backward_variants(x, t, W1, W2) -> dict[str, tuple]:
 def test_mlp_backward_golden_seed(student):
     """dW1 and dW2 on the lecture example."""
     expected = ref.mlp_backward(SEED_X, SEED_T, SEED_W1, SEED_W2)
-    _assert_weights(student.mlp_backward(SEED_X, SEED_T, SEED_W1, SEED_W2), expected,
-                    "mlp_backward(x, t, W1, W2) on the lecture example",
-                    variants=_backward_variants(SEED_X, SEED_T, SEED_W1, SEED_W2))
+    graded_alone(student, ("mlp_forward",), lambda: _assert_weights(
+        student.mlp_backward(SEED_X, SEED_T, SEED_W1, SEED_W2), expected,
+        "mlp_backward(x, t, W1, W2) on the lecture example",
+        variants=_backward_variants(SEED_X, SEED_T, SEED_W1, SEED_W2)))
 
 
 @check("mlp_backward", "gradcheck", points=1.5)
 def test_mlp_backward_gradcheck(student):
     """dW1, dW2 against central differences of the loss, on a 3-4-2 network."""
     x, W1, W2, t = _fresh_mlp(13)
-    got = _weights(student.mlp_backward(x, t, W1, W2), "mlp_backward(x, t, W1, W2)", [W1.shape, W2.shape])
     num1 = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, w, W2)[1], t), W1.copy())
     num2 = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, W1, w)[1], t), W2.copy())
     variants = _backward_variants(x, t, W1, W2)
-    assert_close(got[1], num2, what="mlp_backward: dW2 vs finite differences of the loss", rtol=1e-5, atol=1e-9,
-                 variants={k: v[1] for k, v in variants.items()})
-    assert_close(got[0], num1, what="mlp_backward: dW1 vs finite differences of the loss", rtol=1e-5, atol=1e-9,
-                 variants={k: v[0] for k, v in variants.items()})
+
+    def body() -> None:
+        got = _weights(student.mlp_backward(x, t, W1, W2), "mlp_backward(x, t, W1, W2)", [W1.shape, W2.shape])
+        assert_close(got[1], num2, what="mlp_backward: dW2 vs finite differences of the loss", rtol=1e-5,
+                     atol=1e-9, variants={k: v[1] for k, v in variants.items()})
+        assert_close(got[0], num1, what="mlp_backward: dW1 vs finite differences of the loss", rtol=1e-5,
+                     atol=1e-9, variants={k: v[0] for k, v in variants.items()})
+
+    graded_alone(student, ("mlp_forward",), body)
 
 
 def _update_variants(x, t, W1, W2, lr) -> dict[str, tuple]:
@@ -136,30 +142,42 @@ def _update_variants(x, t, W1, W2, lr) -> dict[str, tuple]:
             "W2 was updated before dW1 was computed: compute both gradients first": (W1 - lr * dW1_late, W2_new)}
 
 
+def _update_case(student, x, t, W1, W2, lr: float, what: str) -> None:
+    """mlp_update is graded on its own logic: if it fails with the student's own mlp_backward/mlp_forward but
+    passes with trusted ones swapped in, only those helpers' checks pay for their bugs."""
+    expected = ref.mlp_update(x, t, W1, W2, lr)
+
+    def body() -> None:
+        _assert_weights(student.mlp_update(x, t, W1, W2, lr), expected, what,
+                        variants=_update_variants(x, t, W1, W2, lr))
+
+    graded_alone(student, ("mlp_backward", "mlp_forward"), body)
+
+
 @check("mlp_update", "golden", points=1.5)
 def test_mlp_update_golden_seed(student):
     """The lecture's step: W2 = [[0.43703857, 0.38685205], [0.69629578, 0.59624247]]."""
-    expected = ref.mlp_update(SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR)
-    _assert_weights(student.mlp_update(SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR), expected,
-                    "mlp_update(x, t, W1, W2, lr=0.5) on the lecture example",
-                    variants=_update_variants(SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR))
+    _update_case(student, SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR,
+                 "mlp_update(x, t, W1, W2, lr=0.5) on the lecture example")
 
 
 @check("mlp_update", "golden", points=1)
 def test_mlp_update_fresh(student):
     x, W1, W2, t = _fresh_mlp(14)
-    expected = ref.mlp_update(x, t, W1, W2, 0.3)
-    _assert_weights(student.mlp_update(x, t, W1, W2, 0.3), expected, "mlp_update(x, t, W1, W2, lr=0.3), 3-4-2 net",
-                    variants=_update_variants(x, t, W1, W2, 0.3))
+    _update_case(student, x, t, W1, W2, 0.3, "mlp_update(x, t, W1, W2, lr=0.3), 3-4-2 net")
 
 
 @check("mlp_update", "mutation", points=0.5)
 def test_mlp_update_leaves_inputs_alone(student):
     """Returns new matrices; the W1, W2 passed in keep their values."""
     x, W1, W2, t = _fresh_mlp(15)
-    _, after, _ = student.call_returning_args("mlp_update", x, t, W1, W2, 0.3)
-    assert_unchanged(W1, after[2], what="mlp_update(x, t, W1, W2, lr): W1")
-    assert_unchanged(W2, after[3], what="mlp_update(x, t, W1, W2, lr): W2")
+
+    def body() -> None:
+        _, after, _ = student.call_returning_args("mlp_update", x, t, W1, W2, 0.3)
+        assert_unchanged(W1, after[2], what="mlp_update(x, t, W1, W2, lr): W1")
+        assert_unchanged(W2, after[3], what="mlp_update(x, t, W1, W2, lr): W2")
+
+    graded_alone(student, ("mlp_backward", "mlp_forward"), body)
 
 
 # ---------------------------------------------------------------- delta rule

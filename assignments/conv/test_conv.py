@@ -11,14 +11,14 @@ that passes; when both fail, the message first names the student's helper that f
 from __future__ import annotations
 
 import ast
-from contextlib import ExitStack
 from typing import Any, Callable
 
 import numpy as np
 
+from grader import partial
 from grader.checks import CheckFailed, check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
-from grader.errors import StudentError, StudentRaised
+from grader.errors import StudentError
 from grader.gradcheck import check_gradient, layer_gradcheck, numeric_gradient, param_gradcheck
 from reference import conv as ref
 from reference.golden import load as load_golden
@@ -112,35 +112,10 @@ def _helper_hint(student, caller: str, helpers: tuple[str, ...]) -> str:
     return ""
 
 
-def _with_hint(exc: Exception, hint: str) -> Exception:
-    if isinstance(exc, CheckFailed):
-        return CheckFailed(f"{hint} What this check saw: {exc.message}", exc.details)
-    assert isinstance(exc, StudentRaised)
-    return StudentRaised(exc.exc_type, f"{exc.message}. {hint}", exc.traceback, exc.where)
-
-
 def graded_alone(student, caller: str, helpers: tuple[str, ...], body: Callable[[], None]) -> None:
-    """Grade ``caller`` on its own logic: run ``body`` (the check's calls and assertions) with the student's
-    own helpers; if it fails, run it again with the trusted helpers (grader/sandbox/trusted.py) swapped in,
-    and pass if that passes (a broken helper costs only the helper's own checks). If both runs fail, report
-    the first failure, saying first which of the student's helpers it uses fails its own checks."""
-    try:
-        body()
-        return
-    except (CheckFailed, StudentRaised) as exc:
-        first = exc
-    defined = [h for h in helpers if student.has(h)]
-    if defined:
-        try:
-            with ExitStack() as stack:
-                for helper in defined:
-                    stack.enter_context(student.replaced(helper, helper))
-                body()
-            return
-        except (CheckFailed, StudentError):  # a timeout or crash of the re-run: report the first failure
-            pass
-    hint = _helper_hint(student, caller, helpers)
-    raise (_with_hint(first, hint) if hint else first)
+    """Grade ``caller`` on its own logic (grader.partial.graded_alone); if it fails even with trusted
+    helpers, say first which of the student's helpers it uses fails its own checks."""
+    partial.graded_alone(student, helpers, body, hint=lambda: _helper_hint(student, caller, helpers))
 
 
 def _golden(name: str):

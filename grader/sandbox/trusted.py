@@ -61,6 +61,36 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray) -> np.ndar
     return grad
 
 
+# --- the hand-computed MLP of seed 004 (for mlp_backward and mlp_update) -------------------------------
+
+def _logistic(v: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+@trusted("mlp_forward")
+def mlp_forward(x: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``h = sigmoid(W1 @ x)``, ``o = sigmoid(W2 @ h)``; weights are ``(out, in)``."""
+    h = _logistic(np.dot(np.asarray(W1, dtype=np.float64), np.asarray(x, dtype=np.float64)))
+    return h, _logistic(np.dot(np.asarray(W2, dtype=np.float64), h))
+
+
+@trusted("mlp_backward")
+def mlp_backward(x: np.ndarray, t: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients of ``0.5 * sum((t - o)**2)`` w.r.t. ``W1`` and ``W2``, by the chain rule, unit by unit."""
+    x, t, W2 = (np.asarray(a, dtype=np.float64) for a in (x, t, W2))
+    h, o = mlp_forward(x, W1, W2)
+    dW1, dW2 = np.zeros(np.shape(W1)), np.zeros(np.shape(W2))
+    delta_out = [(o[k] - t[k]) * o[k] * (1 - o[k]) for k in range(len(o))]
+    for k in range(len(o)):
+        for j in range(len(h)):
+            dW2[k, j] = delta_out[k] * h[j]
+    for j in range(len(h)):
+        delta_hidden = sum(W2[k, j] * delta_out[k] for k in range(len(o))) * h[j] * (1 - h[j])
+        for i in range(len(x)):
+            dW1[j, i] = delta_hidden * x[i]
+    return dW1, dW2
+
+
 # --- 1-D convolution (for conv1d_train) ------------------------------------------------------------
 
 @trusted("conv1d")

@@ -1,0 +1,114 @@
+"""The `backprop` checks catch the seeds' bug classes, name their likely causes, and charge only the
+component at fault. Each planted submission is the reference with one textual change."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+from reference.submission import as_submission
+
+REFERENCE = as_submission("backprop")
+
+# name -> (old text, new text) applied to the reference, and the checks that must not pass with the
+# words their message must contain (None: any message). Every other check must pass.
+PLANTED = {
+    "delta_return_in_loop": (
+        ("        W = W + alpha * np.outer(delta, x)\n    return W",
+         "        W = W + alpha * np.outer(delta, x)\n        return W"),
+        {"delta_sgd/golden-epoch": "only the first sample was used",
+         "delta_sgd/flat-targets": None},
+    ),
+    "backward_sign": (
+        ("delta_o = (o - t) * o * (1.0 - o)", "delta_o = (t - o) * o * (1.0 - o)"),
+        # mlp_update calls this mlp_backward: it is right for the gradients it is given, so it keeps its points.
+        {"mlp_backward/golden-seed": "wrong sign", "mlp_backward/gradcheck": "wrong sign"},
+    ),
+    "loss_no_half": (
+        ("return float(0.5 * np.sum(e * e))", "return float(np.sum(e * e))"),
+        {"mlp_loss/golden-seed": "0.5", "mlp_loss/fresh": "0.5"},
+    ),
+    "ce_with_squared_error_delta": (
+        ("return _two_layer_epoch(W1, W2, X, D, alpha, _cross_entropy_delta)",
+         "return _two_layer_epoch(W1, W2, X, D, alpha, _squared_error_delta)"),
+        {"backprop_ce/golden-epoch": "backprop_xor's rule", "backprop_ce/trajectory": None},
+    ),
+    "deep_return_in_loop": (
+        ("        W1 += alpha * np.outer(delta1, x)\n    return W1, W2, W3, W4",
+         "        W1 += alpha * np.outer(delta1, x)\n        return W1, W2, W3, W4"),
+        {"deep_relu/golden-epoch": "only the first sample was used", "deep_relu/trajectory": None,
+         "deep_relu/learns-digits": "did not learn"},
+    ),
+    "dropout_with_replacement": (
+        ("round(size * (1.0 - ratio)), replace=False)", "round(size * (1.0 - ratio)), replace=True)"),
+        {"dropout_mask/keeps-exact-count": "with replacement"},
+    ),
+    "dropout_not_inverted": (
+        ("mask[kept] = 1.0 / (1.0 - ratio)", "mask[kept] = 1.0"),
+        {"dropout_mask/values": "1 / (1 - ratio)"},
+    ),
+    "forward_x_at_W": (
+        ("h = sigmoid(np.asarray(W1, dtype=np.float64) @ np.asarray(x, dtype=np.float64))",
+         "h = sigmoid(np.asarray(x, dtype=np.float64) @ np.asarray(W1, dtype=np.float64))"),
+        # mlp_backward and mlp_update call this mlp_forward: graded with a trusted one, they keep their points.
+        {"mlp_forward/golden-seed": "x @ W1 instead of W1 @ x", "mlp_forward/fresh": None},
+    ),
+}
+GLOBAL_W = '''
+W1 = np.array([[0.3, 0.25], [0.4, 0.35]])
+W2 = np.array([[0.45, 0.4], [0.7, 0.6]])
+
+
+def mlp_forward(x, W1_, W2_):
+    h = sigmoid(W1 @ x)
+    return h, sigmoid(W2 @ h)
+'''
+
+
+def _planted(name: str) -> str:
+    (old, new), _ = PLANTED[name]
+    assert REFERENCE.count(old) == 1, f"{name}: the reference no longer contains {old!r}"
+    return REFERENCE.replace(old, new)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    folder = tmp_path_factory.mktemp("planted")
+    (folder / "reference.py").write_text(REFERENCE, encoding="utf-8")
+    (folder / "global_w.py").write_text(REFERENCE + GLOBAL_W, encoding="utf-8")
+    for name in PLANTED:
+        (folder / f"{name}.py").write_text(_planted(name), encoding="utf-8")
+    out = folder / "out"
+    assert main(["grade", "backprop", str(folder), "--out", str(out), "--jobs", "2", "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return {s["id"]: s for s in results["submissions"]}
+
+
+def _not_passed(sub: dict) -> dict[str, dict]:
+    return {c["id"]: c for c in sub["checks"] if c["status"] != "passed"}
+
+
+def test_reference_scores_full_marks(graded: dict[str, dict]) -> None:
+    assert _not_passed(graded["reference"]) == {}
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_planted_bug_costs_only_its_component_and_is_named(graded: dict[str, dict], name: str) -> None:
+    _, expected = PLANTED[name]
+    failing = _not_passed(graded[name])
+    assert set(failing) == set(expected), {k: v["message"][:120] for k, v in failing.items()}
+    for check_id, words in expected.items():
+        if words:
+            assert words in failing[check_id]["message"], failing[check_id]["message"]
+
+
+def test_forward_reading_globals_is_named(graded: dict[str, dict]) -> None:
+    """The lecture's numbers come out right; fresh inputs fail, and the message names the globals."""
+    failing = _not_passed(graded["global_w"])
+    assert "mlp_forward/golden-seed" not in failing
+    message = failing["mlp_forward/fresh"]["message"]
+    assert "reads the global `W1`" in message and "`W2`" in message
+    notes = " ".join(n["message"] for n in graded["global_w"]["notes"])
+    assert "`mlp_forward` reads the global variable `W1`" in notes
