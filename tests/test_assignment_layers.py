@@ -9,13 +9,11 @@ TwoLayerNet on the student's (buggy) Affine to check that its messages say so.
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import assignments.layers.test_layers as checks
-from grader.cli import main as cli_main
 from reference.submission import as_submission
+from tests.test_assignment_optim import Planted, assert_planted, grade_planted
 
 REFERENCE = as_submission("layers")
 ISOLATED = (REFERENCE
@@ -171,7 +169,7 @@ FAILED, ANY = ("failed",), ("passed", "failed")
 USES_BROKEN_AFFINE = "TwoLayerNet uses your Affine, which fails its own checks: fix Affine first."
 
 # id -> (source, {check id: (allowed statuses, substring of the message or None)}); every other check passes.
-PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = {
+PLANTED: Planted = {
     "reference": (REFERENCE, {}),
     "dbmean_relu_leaky_sigmoid": (ISOLATED + AFFINE_DB_MEAN + RELU_ZEROES_X + LEAKY_ALPHA_IGNORED
                                   + SIGMOID_MUTATES_CACHE, {
@@ -228,31 +226,12 @@ PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, dict]:
-    root = tmp_path_factory.mktemp("layers")
-    subs = root / "subs"
-    subs.mkdir()
-    for name, (source, _) in PLANTED.items():
-        (subs / f"{name}.py").write_text(source, encoding="utf-8")
-    out = root / "out"
-    assert cli_main(["grade", "layers", str(subs), "--out", str(out), "--jobs", "2"]) == 0
-    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert data["max_score"] == 40
-    return {s["id"]: s for s in data["submissions"]}
+    return grade_planted(tmp_path_factory.mktemp("layers"), "layers", PLANTED, 40)
 
 
 @pytest.mark.parametrize("name", list(PLANTED))
 def test_planted_bug_fails_exactly_its_checks(results, name):
-    sub = results[name]
-    assert sub["status"] == "graded"
-    expected = PLANTED[name][1]
-    for c in sub["checks"]:
-        if c["id"] in expected:
-            statuses, text = expected[c["id"]]
-            assert c["status"] in statuses, (c["id"], c["status"], c["message"])
-            assert text is None or text in c["message"], (c["id"], c["message"])
-        else:
-            assert c["status"] == "passed", (c["id"], c["status"], c["message"])
-    assert sub["score"] == pytest.approx(sum(c["score"] for c in sub["checks"]))
+    assert_planted(results[name], PLANTED[name][1])
 
 
 def test_reference_scores_full_marks(results):

@@ -8,6 +8,7 @@ class or function replaces the reference's), so several independent bugs share o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,12 +162,13 @@ class Adam(Adam):
         self.t += 1
 '''
 
+Planted = dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]]
 FAILED = ("failed",)
 UPHILL = "the step goes uphill"
 DLFS_NESTEROV_CAUSE = "this is the textbook's (DLFS) Nesterov"
 
 # id -> (source, {check id: (allowed statuses, substring of the message or None)}); every other check passes.
-PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = {
+PLANTED: Planted = {
     "reference": (REFERENCE, {}),
     "conventions": (REFERENCE + CONVENTIONS, {}),
     "seedadam_momuphill_sgdrebind_l2half": (REFERENCE + SEED_ADAM + MOMENTUM_UPHILL + SGD_REBINDS + L2_PENALTY_NO_HALF, {
@@ -201,25 +203,22 @@ PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = 
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> dict[str, dict]:
-    root = tmp_path_factory.mktemp("optim")
+def grade_planted(root: Path, assignment: str, planted: Planted, max_score: float) -> dict[str, dict]:
+    """Grade every planted source in ONE CLI run (--jobs 2); the submissions of results.json by id."""
     subs = root / "subs"
     subs.mkdir()
-    for name, (source, _) in PLANTED.items():
+    for name, (source, _) in planted.items():
         (subs / f"{name}.py").write_text(source, encoding="utf-8")
     out = root / "out"
-    assert cli_main(["grade", "optim", str(subs), "--out", str(out), "--jobs", "2"]) == 0
+    assert cli_main(["grade", assignment, str(subs), "--out", str(out), "--jobs", "2"]) == 0
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert data["max_score"] == 30
+    assert data["max_score"] == max_score
     return {s["id"]: s for s in data["submissions"]}
 
 
-@pytest.mark.parametrize("name", list(PLANTED))
-def test_planted_bug_fails_exactly_its_checks(results, name):
-    sub = results[name]
+def assert_planted(sub: dict, expected: dict[str, tuple[tuple[str, ...], str | None]]) -> None:
+    """The expected checks end in an allowed status with the expected words; every other check passes."""
     assert sub["status"] == "graded"
-    expected = PLANTED[name][1]
     for c in sub["checks"]:
         if c["id"] in expected:
             statuses, text = expected[c["id"]]
@@ -228,6 +227,16 @@ def test_planted_bug_fails_exactly_its_checks(results, name):
         else:
             assert c["status"] == "passed", (c["id"], c["status"], c["message"])
     assert sub["score"] == pytest.approx(sum(c["score"] for c in sub["checks"]))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    return grade_planted(tmp_path_factory.mktemp("optim"), "optim", PLANTED, 30)
+
+
+@pytest.mark.parametrize("name", list(PLANTED))
+def test_planted_bug_fails_exactly_its_checks(results, name):
+    assert_planted(results[name], PLANTED[name][1])
 
 
 def test_reference_scores_full_marks(results):
