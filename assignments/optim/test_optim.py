@@ -391,7 +391,10 @@ def _class_source(student: Any, name: str) -> tuple[str, ast.ClassDef] | None:
 
 @check("Adam", "static", points=0.5)
 def test_adam_epsilon_literal(student):
-    """No `10e-8` in Adam: it means 1e-7, not 1e-8 (numerically inside the accepted epsilon conventions)."""
+    """No `10e-8` in Adam: it means 1e-7, not 1e-8 (numerically inside the accepted epsilon conventions).
+    Only an Adam whose update runs can earn this point."""
+    params = student.put({"W": np.ones((2, 2))})
+    student.Adam().update(params, {"W": np.full((2, 2), 0.5)})
     found = _class_source(student, "Adam")
     if found is None:
         if not student.has("Adam"):
