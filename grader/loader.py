@@ -866,6 +866,7 @@ def _module_data_names(trees: Iterable[ast.Module], callables: set[str], imports
     """Names bound as data at module level (kept or dropped), minus ALL_CAPS literal constants."""
     bound: set[str] = set()
     literal_only: dict[str, bool] = {}
+    alias_only: dict[str, bool] = {}  # `_Affine = Affine`, `act = np.tanh`: another name for code, not data
     for tree in trees:
         for node in tree.body:
             for sub in _scope_nodes(node):
@@ -877,11 +878,23 @@ def _module_data_names(trees: Iterable[ast.Module], callables: set[str], imports
                         if isinstance(t, ast.Name):
                             literal = not isinstance(sub, ast.AugAssign) and _is_literal(sub.value)
                             literal_only[t.id] = literal_only.get(t.id, True) and literal
+                            alias = not isinstance(sub, ast.AugAssign) and _is_code_alias(sub.value, callables, imports)
+                            alias_only[t.id] = alias_only.get(t.id, True) and alias
                         else:
                             for name in _target_names(t):
                                 literal_only[name] = False
     constants = {n for n, lit in literal_only.items() if lit and _ALL_CAPS.match(n)}
-    return bound - callables - imports - constants
+    aliases = {n for n, alias in alias_only.items() if alias}
+    return bound - callables - imports - constants - aliases
+
+
+def _is_code_alias(value: ast.expr | None, callables: set[str], imports: set[str]) -> bool:
+    """``Affine`` (a function or class of the file) or ``np.tanh`` (an attribute of an imported module)."""
+    while isinstance(value, ast.Attribute):
+        value = value.value
+        if isinstance(value, ast.Name):
+            return value.id in imports
+    return isinstance(value, ast.Name) and value.id in callables
 
 
 def _is_literal(value: ast.expr | None) -> bool:

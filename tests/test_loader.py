@@ -471,3 +471,20 @@ def test_round_trip_through_json() -> None:
     loaded = notebook("import numpy as np\nW = np.ones(3)", "def forward(x):\n    return x @ W\nforward(W)")
     again = LoadedSubmission.from_json(json.loads(loaded.dumps()))
     assert again == loaded
+
+
+def test_aliases_of_code_are_not_global_data_reads() -> None:
+    """`_Affine = Affine` or `act = np.tanh` name code, not data: only `W` is reported."""
+    source = (
+        "import numpy as np\n"
+        "class Affine:\n"
+        "    def forward(self, x):\n"
+        "        return x\n"
+        "_Affine = Affine\n"
+        "act = np.tanh\n"
+        "W = np.ones(3)\n"
+        "def f(x):\n"
+        "    return act(_Affine().forward(x)) + W\n"
+    )
+    loaded = load_source(source, "a", "a.py")
+    assert [(g.function, g.name, g.lineno) for g in loaded.global_reads] == [("f", "W", 9)]
