@@ -22,6 +22,9 @@ from grader.loaded import LoadedSubmission
 from grader.manifest import Limits, Manifest
 
 CATALOG_PLACEHOLDER = "__catalog__"
+# Starting an xdist worker (a Python with pytest, the checks and a fork server) costs seconds; below
+# this many submissions per worker, grading them in this process is faster.
+SUBMISSIONS_PER_WORKER = 4
 
 
 class CheckModuleError(Exception):
@@ -118,7 +121,7 @@ def run_checks(
     manifest = Manifest(assignment.name, gradable, hide_paths=hide_paths, limits=limits)
     manifest_path = manifest.write(workdir / "manifest.json")
     args = _base_args(assignment, workdir) + ["--grader-manifest", str(manifest_path), *extra_args]
-    workers = max(1, min(jobs, len(gradable)))
+    workers = max(1, min(jobs, len(gradable) // SUBMISSIONS_PER_WORKER))
     if workers > 1:
         args += ["-p", "xdist.plugin", "-n", str(workers), "--dist", "loadgroup"]
     collector = VerdictCollector(on_verdict)
