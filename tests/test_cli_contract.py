@@ -126,8 +126,8 @@ def _numerical_inputs(root: Path) -> SimpleNamespace:
         "hw1-numerical/Han Yerin_204518_assignsubmission_file_/numerical.py": buggy_source("numerical", "diff_times_h"),
         "__MACOSX/hw1-numerical/._kimminji_12345_678901_numerical.ipynb": MACOSX_JUNK,
     })
-    return SimpleNamespace(paths=[str(alice), str(bora), str(klass), str(lms)], out=out, alice=alice,
-                           alice_bytes=alice.read_bytes(), klass=klass)
+    return SimpleNamespace(paths=[str(alice), str(bora), str(klass), str(lms)], out=out, alice=alice, klass=klass,
+                           inputs_before=snapshot(root))
 
 
 @pytest.fixture(scope="module")
@@ -198,9 +198,9 @@ def test_cheats_on_the_reference_are_errors_that_say_so(numerical_batch) -> None
 
 def test_cheaters_harm_no_one(numerical_batch) -> None:
     """Writes aimed at the --out folder, at another submission and at the class folder went nowhere."""
-    assert numerical_batch.alice.read_bytes() == numerical_batch.alice_bytes
+    inputs_now = {k: v for k, v in snapshot(numerical_batch.alice.parent.parent).items() if not k.startswith("out/")}
+    assert inputs_now == numerical_batch.inputs_before  # every submission file and archive, byte for byte
     assert not (numerical_batch.out / "hacked.txt").exists()
-    assert not (numerical_batch.klass / "zz_planted.py").exists()
     on_disk = json.loads((numerical_batch.out / "results.json").read_text(encoding="utf-8"))
     assert on_disk == numerical_batch.results
     assert (numerical_batch.out / "index.html").exists()
@@ -267,7 +267,7 @@ def test_numerical_results_follow_the_contract(numerical_batch) -> None:
 def test_same_results_serially_and_in_parallel(numerical_batch, tmp_path: Path) -> None:
     serial = grade_cli("numerical", *numerical_batch.paths, "--out", str(tmp_path / "serial"), "--jobs", "1")
     assert without_timestamp(serial) == without_timestamp(numerical_batch.results)
-    assert numerical_batch.alice.read_bytes() == numerical_batch.alice_bytes
+    assert not (numerical_batch.out / "hacked.txt").exists() and not (tmp_path / "serial" / "hacked.txt").exists()
 
 
 # ============================================================================ the backprop batch
