@@ -2,7 +2,8 @@
 
 Every check of the assignment appears for every submission, in catalog order; a check
 without a verdict (it never ran) is reported as an error, never silently dropped.
-A submission's score is the sum of its checks' scores.
+A submission's score is the sum of its checks' scores; mutation and static checks earn theirs only
+alongside a passed value check of the same component (``grader.credit``).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from grader import __version__
 from grader.assignments import Assignment
 from grader.checks import CheckInfo
+from grader.credit import apply_credit_rule
 from grader.loaded import LoadedSubmission
 
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
@@ -56,6 +58,7 @@ def _submission(sub: LoadedSubmission, catalog: list[CheckInfo], records: dict, 
             continue
         checks.append({k: record[k] for k in ("id", "component", "kind", "status", "score", "max_score",
                                                "message", "details")})
+    checks = apply_credit_rule(checks)
     return {
         "id": sub.id,
         "path": sub.path,

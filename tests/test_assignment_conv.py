@@ -9,15 +9,14 @@ helper's bug stays in its own component. All of them are graded in ONE CLI run w
 from __future__ import annotations
 
 import inspect
-import json
 from pathlib import Path
 
 import pytest
 
 import assignments.conv.test_conv as checks
 import reference.conv
-from grader.cli import main as cli_main
 from grader.grade import grade
+from tests.helpers_planted import assert_planted, grade_planted
 
 REFERENCE = inspect.getsource(reference.conv)
 TEMPLATE = Path(__file__).resolve().parent.parent / "student_template" / "conv.py"
@@ -392,32 +391,13 @@ PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, dict]:
-    root = tmp_path_factory.mktemp("conv")
-    subs = root / "subs"
-    subs.mkdir()
-    for name, (source, _) in PLANTED.items():
-        (subs / f"{name}.py").write_text(source, encoding="utf-8")
-    (subs / "skeleton.py").write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
-    out = root / "out"
-    assert cli_main(["grade", "conv", str(subs), "--out", str(out), "--jobs", "2"]) == 0
-    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert data["max_score"] == 40
-    return {s["id"]: s for s in data["submissions"]}
+    return grade_planted(tmp_path_factory.mktemp("conv"), "conv", PLANTED, 40,
+                         extra={"skeleton": TEMPLATE.read_text(encoding="utf-8")})
 
 
 @pytest.mark.parametrize("name", list(PLANTED))
 def test_planted_bug_fails_exactly_its_checks(results, name):
-    sub = results[name]
-    assert sub["status"] == "graded"
-    expected = PLANTED[name][1]
-    for c in sub["checks"]:
-        if c["id"] in expected:
-            statuses, text = expected[c["id"]]
-            assert c["status"] in statuses, (c["id"], c["status"], c["message"])
-            assert text is None or text in c["message"], (c["id"], c["message"])
-        else:
-            assert c["status"] == "passed", (c["id"], c["status"], c["message"])
-    assert sub["score"] == pytest.approx(sum(c["score"] for c in sub["checks"]))
+    assert_planted(results[name], PLANTED[name][1])
 
 
 def test_callers_are_graded_with_trusted_helpers_when_only_the_helper_is_broken(results):

@@ -13,7 +13,7 @@ import pytest
 
 import assignments.layers.test_layers as checks
 from reference.submission import as_submission
-from tests.test_assignment_optim import Planted, assert_planted, grade_planted
+from tests.helpers_planted import Planted, assert_planted, grade_planted
 
 REFERENCE = as_submission("layers")
 ISOLATED = (REFERENCE

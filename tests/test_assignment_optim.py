@@ -7,16 +7,14 @@ class or function replaces the reference's), so several independent bugs share o
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import assignments.optim.test_optim as checks
-from grader.cli import main as cli_main
 from reference import optim as ref
 from reference.submission import as_submission
+from tests.helpers_planted import Planted, assert_planted, grade_planted
 
 REFERENCE = as_submission("optim")
 
@@ -162,7 +160,6 @@ class Adam(Adam):
         self.t += 1
 '''
 
-Planted = dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]]
 FAILED = ("failed",)
 UPHILL = "the step goes uphill"
 DLFS_NESTEROV_CAUSE = "this is the textbook's (DLFS) Nesterov"
@@ -201,32 +198,6 @@ PLANTED: Planted = {
         "Adam/first-step": (FAILED, "with t = 0 the bias correction"),
     }),
 }
-
-
-def grade_planted(root: Path, assignment: str, planted: Planted, max_score: float) -> dict[str, dict]:
-    """Grade every planted source in ONE CLI run (--jobs 2); the submissions of results.json by id."""
-    subs = root / "subs"
-    subs.mkdir()
-    for name, (source, _) in planted.items():
-        (subs / f"{name}.py").write_text(source, encoding="utf-8")
-    out = root / "out"
-    assert cli_main(["grade", assignment, str(subs), "--out", str(out), "--jobs", "2"]) == 0
-    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert data["max_score"] == max_score
-    return {s["id"]: s for s in data["submissions"]}
-
-
-def assert_planted(sub: dict, expected: dict[str, tuple[tuple[str, ...], str | None]]) -> None:
-    """The expected checks end in an allowed status with the expected words; every other check passes."""
-    assert sub["status"] == "graded"
-    for c in sub["checks"]:
-        if c["id"] in expected:
-            statuses, text = expected[c["id"]]
-            assert c["status"] in statuses, (c["id"], c["status"], c["message"])
-            assert text is None or text in c["message"], (c["id"], c["message"])
-        else:
-            assert c["status"] == "passed", (c["id"], c["status"], c["message"])
-    assert sub["score"] == pytest.approx(sum(c["score"] for c in sub["checks"]))
 
 
 @pytest.fixture(scope="module")
