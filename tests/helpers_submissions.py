@@ -56,6 +56,10 @@ NUMERICAL_BUGS: dict[str, tuple[str, str, str, str]] = {
     "diff_times_h": ("numerical_diff", "/ (2 * H))", "/ 2 * H)", "/ (2*h)"),
     "sigmoid_sign": ("sigmoid", "np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
                      "np.where(x >= 0, e / (1.0 + e), 1.0 / (1.0 + e))", "sign inside exp is flipped"),
+    "softmax_in_place": ("softmax", "e = np.exp(x - np.max(x, axis=-1, keepdims=True))",
+                         "x -= np.max(x, axis=-1, keepdims=True)\n    e = np.exp(x)", "x -= np.max(x) shifts"),
+    "descent_aliases_init_x": ("gradient_descent", "x = np.array(init_x, dtype=np.float64)", "x = init_x",
+                               "init_x.copy()"),
 }
 BACKPROP_BUGS: dict[str, tuple[str, str, str, str]] = {
     "loss_no_half": ("mlp_loss", "return float(0.5 * np.sum(e * e))", "return float(np.sum(e * e))", "0.5"),

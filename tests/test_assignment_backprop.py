@@ -3,7 +3,6 @@ component at fault. Each planted submission is the reference with one textual ch
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,16 +18,17 @@ PLANTED = {
         ("        W = W + alpha * np.outer(delta, x)\n    return W",
          "        W = W + alpha * np.outer(delta, x)\n        return W"),
         {"delta_sgd/golden-epoch": "only the first sample was used",
-         "delta_sgd/flat-targets": None},
+         "delta_sgd/flat-targets": None, "delta_sgd/leaves-inputs-alone": "not credited"},
     ),
     "backward_sign": (
         ("delta_o = (o - t) * o * (1.0 - o)", "delta_o = (t - o) * o * (1.0 - o)"),
         # mlp_update calls this mlp_backward: it is right for the gradients it is given, so it keeps its points.
-        {"mlp_backward/golden-seed": "wrong sign", "mlp_backward/gradcheck": "wrong sign"},
+        {"mlp_backward/golden-seed": "wrong sign", "mlp_backward/gradcheck": "wrong sign",
+         "mlp_backward/leaves-inputs-alone": "not credited"},
     ),
     "loss_no_half": (
         ("return float(0.5 * np.sum(e * e))", "return float(np.sum(e * e))"),
-        {"mlp_loss/golden-seed": "0.5", "mlp_loss/fresh": "0.5"},
+        {"mlp_loss/golden-seed": "0.5", "mlp_loss/fresh": "0.5", "mlp_loss/leaves-inputs-alone": "not credited"},
     ),
     "ce_with_squared_error_delta": (
         ("return _two_layer_epoch(W1, W2, X, D, alpha, _cross_entropy_delta)",
@@ -39,7 +39,7 @@ PLANTED = {
         ("        W1 += alpha * np.outer(delta1, x)\n    return W1, W2, W3, W4",
          "        W1 += alpha * np.outer(delta1, x)\n        return W1, W2, W3, W4"),
         {"deep_relu/golden-epoch": "only the first sample was used", "deep_relu/trajectory": None,
-         "deep_relu/learns-digits": "did not learn"},
+         "deep_relu/learns-digits": "did not learn", "deep_relu/leaves-data-alone": "not credited"},
     ),
     "dropout_with_replacement": (
         ("round(size * (1.0 - ratio)), replace=False)", "round(size * (1.0 - ratio)), replace=True)"),
@@ -49,11 +49,18 @@ PLANTED = {
         ("mask[kept] = 1.0 / (1.0 - ratio)", "mask[kept] = 1.0"),
         {"dropout_mask/values": "1 / (1 - ratio)"},
     ),
+    "backward_subtracts_in_place": (
+        ("    x, t, W2 = _f64(x, t, W2)\n    h, o = mlp_forward(x, W1, W2)\n    delta_o = (o - t) * o * (1.0 - o)\n",
+         "    (W2,) = _f64(W2)\n    h, o = mlp_forward(x, W1, W2)\n    t -= o\n    delta_o = -t * o * (1.0 - o)\n"),
+        # the values are right; only the caller's t is spoiled
+        {"mlp_backward/leaves-inputs-alone": "modified t in place"},
+    ),
     "forward_x_at_W": (
         ("h = sigmoid(np.asarray(W1, dtype=np.float64) @ np.asarray(x, dtype=np.float64))",
          "h = sigmoid(np.asarray(x, dtype=np.float64) @ np.asarray(W1, dtype=np.float64))"),
         # mlp_backward and mlp_update call this mlp_forward: graded with a trusted one, they keep their points.
-        {"mlp_forward/golden-seed": "x @ W1 instead of W1 @ x", "mlp_forward/fresh": None},
+        {"mlp_forward/golden-seed": "x @ W1 instead of W1 @ x", "mlp_forward/fresh": None,
+         "mlp_forward/leaves-inputs-alone": None},
     ),
 }
 GLOBAL_W = '''

@@ -104,7 +104,7 @@ def _numerical_inputs(root: Path) -> SimpleNamespace:
     write_py(klass / "chris" / "numerical.py", ok)
     write_py(klass / "chris" / "scratch.py", "print('trying things')\n")
     (klass / "chris" / "README.txt").write_text("my homework\n")
-    for bug in ("softmax_no_max", "ce_no_batch_mean", "sigmoid_sign"):
+    for bug in ("softmax_no_max", "ce_no_batch_mean", "sigmoid_sign", "softmax_in_place", "descent_aliases_init_x"):
         write_py(klass / f"bug_{bug}.py", buggy_source("numerical", bug))
     write_py(klass / "cheat_patch.py", ok + CHEAT_PATCH)
     write_py(klass / "cheat_liar.py", ok + CHEAT_LIAR)
@@ -141,7 +141,8 @@ def numerical_batch(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace
 FULL_MARKS_NUMERICAL = ["alice", "bora", "chris", "kimminji", "latin1_crlf"]
 # Submission id -> (its bug's name in NUMERICAL_BUGS)
 BUGGY_NUMERICAL = {"bug_softmax_no_max": "softmax_no_max", "bug_ce_no_batch_mean": "ce_no_batch_mean",
-                   "bug_sigmoid_sign": "sigmoid_sign", "parkjiwoo": "sse_no_half", "Han Yerin": "diff_times_h"}
+                   "bug_sigmoid_sign": "sigmoid_sign", "parkjiwoo": "sse_no_half", "Han Yerin": "diff_times_h",
+                   "bug_softmax_in_place": "softmax_in_place", "bug_descent_aliases_init_x": "descent_aliases_init_x"}
 # Cheater id -> the components it cheats on: they must earn nothing; its honest components pass.
 CHEATS = {"cheat_patch": {"softmax", "sum_squared_error"},
           "cheat_liar": {"softmax", "sum_squared_error", "cross_entropy_error"},
@@ -486,7 +487,7 @@ def test_a_broken_check_module_is_named(capsys, tmp_path: Path) -> None:
 def test_check_prints_the_terminal_report(capsys, tmp_path: Path) -> None:
     sub = write_py(tmp_path / "mine.py", buggy_source("numerical", "sse_no_half"))
     assert main(["check", "numerical", str(sub)]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # messages are wrapped to the terminal's width
     assert "18/20" in out
     assert "sum_squared_error" in out and "0.5 in front of the sum is missing" in out
 

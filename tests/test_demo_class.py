@@ -20,13 +20,19 @@ EXPECTED = {
                     "numerical_gradient/restores-x": "failed"},
     "kang_dohyun": {"softmax/stable-for-large-inputs": "failed"},
     "yoonseojin": {"cross_entropy_error/golden-seed": "failed", "cross_entropy_error/golden-batch": "failed",
-                   "cross_entropy_error/golden-labels": "failed"},
-    "Han Yerin": {"sum_squared_error/golden-seed": "failed", "sum_squared_error/golden-batch": "failed"},
-    "song_minho": {"gradient_descent/golden-seed": "failed", "gradient_descent/fresh": "failed"},
-    "lim_jiwon": {"gradient_descent/golden-seed": "failed", "gradient_descent/fresh": "failed"},
-    "oh_sungmin_colab": {"gradient_descent/golden-seed": "missing", "gradient_descent/fresh": "missing"},
-    "shin_eunji": {"softmax/golden-vector": "timeout", "softmax/golden-batch": "timeout"},
-    "baek_taeyang": {"gradient_descent/golden-seed": "error", "gradient_descent/fresh": "error"},
+                   "cross_entropy_error/golden-labels": "failed", "cross_entropy_error/leaves-inputs-alone": "failed"},
+    "Han Yerin": {"sum_squared_error/golden-seed": "failed", "sum_squared_error/golden-batch": "failed",
+                  "sum_squared_error/leaves-inputs-alone": "failed"},
+    "song_minho": {"gradient_descent/golden-seed": "failed", "gradient_descent/fresh": "failed",
+                   "gradient_descent/leaves-init-x-alone": "failed"},
+    "lim_jiwon": {"gradient_descent/golden-seed": "failed", "gradient_descent/fresh": "failed",
+                  "gradient_descent/leaves-init-x-alone": "failed"},
+    "oh_sungmin_colab": {"gradient_descent/golden-seed": "missing", "gradient_descent/fresh": "missing",
+                         "gradient_descent/leaves-init-x-alone": "missing"},
+    "shin_eunji": {"softmax/golden-vector": "timeout", "softmax/golden-batch": "timeout",
+                   "softmax/leaves-input-alone": "timeout"},
+    "baek_taeyang": {"gradient_descent/golden-seed": "error", "gradient_descent/fresh": "error",
+                     "gradient_descent/leaves-init-x-alone": "error"},
 }
 # Likely causes the messages must name (submission, check, words).
 CAUSES = [
@@ -86,7 +92,8 @@ def test_cheater_earns_nothing_from_cheating(results: dict) -> None:
     passed = {c["id"] for c in cheat["checks"] if c["status"] == "passed"}
     honest = {"sigmoid/golden", "sigmoid/any-shape-and-large-inputs", "sigmoid/leaves-input-alone",
               "relu/golden", "relu/leaves-input-alone"}
-    # By luck only: the lecture's descent ends at [0, 0] (hard-coded zeros), zeros leave x alone.
-    lucky = {"gradient_descent/golden-seed", "numerical_gradient/restores-x"}
+    # By luck only: the lecture's descent ends at [0, 0] (hard-coded zeros), and with that right result,
+    # leaving init_x alone is credited. Leaving x alone in numerical_gradient is not: none of its results is right.
+    lucky = {"gradient_descent/golden-seed", "gradient_descent/leaves-init-x-alone"}
     assert passed == honest | lucky
     assert results["isolation"]

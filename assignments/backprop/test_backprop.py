@@ -71,7 +71,7 @@ def test_mlp_forward_golden_seed(student):
     assert_close(o, o_ref, what="mlp_forward: o on the lecture example")
 
 
-@check("mlp_forward", "golden", points=1.5)
+@check("mlp_forward", "golden", points=1)
 def test_mlp_forward_fresh(student):
     """3 inputs, 4 hidden units, 2 outputs: shapes other than the lecture's 2x2."""
     x, W1, W2, _ = _fresh_mlp(11)
@@ -79,6 +79,21 @@ def test_mlp_forward_fresh(student):
     h_ref, o_ref = ref.mlp_forward(x, W1, W2)
     assert_close(h, h_ref, what="mlp_forward: h with W1 (4, 3)")
     assert_close(o, o_ref, what="mlp_forward: o with W2 (2, 4)")
+
+
+def _assert_inputs_unchanged(student, name: str, args: tuple, names: str) -> None:
+    """Call ``name(*args)`` and compare every array argument, as the student's code left it, to the original."""
+    _, after, _ = student.call_returning_args(name, *args)
+    call = f"{name}({names})"
+    for arg_name, before, left in zip(names.split(", "), args, after):
+        if isinstance(before, np.ndarray):
+            assert_unchanged(before, left, what=call, name=arg_name)
+
+
+@check("mlp_forward", "mutation", points=0.5)
+def test_mlp_forward_leaves_inputs_alone(student):
+    x, W1, W2, _ = _fresh_mlp(16)
+    _assert_inputs_unchanged(student, "mlp_forward", (x, W1, W2), "x, W1, W2")
 
 
 @check("mlp_loss", "golden", points=1)
@@ -91,13 +106,19 @@ def test_mlp_loss_golden_seed(student):
                                   "the mean is taken instead of 0.5 * sum": expected})
 
 
-@check("mlp_loss", "golden", points=1)
+@check("mlp_loss", "golden", points=0.5)
 def test_mlp_loss_fresh(student):
     o, t = np.random.default_rng(12).uniform(0, 1, size=(2, 5))
     expected = ref.mlp_loss(o, t)
     assert_scalar_close(student.mlp_loss(o, t), expected, what="mlp_loss(o, t) for 5 outputs",
                         variants={"the 0.5 in front of the sum is missing": 2 * expected,
                                   "the mean is taken instead of 0.5 * sum": np.mean((t - o) ** 2)})
+
+
+@check("mlp_loss", "mutation", points=0.5)
+def test_mlp_loss_leaves_inputs_alone(student):
+    o, t = np.random.default_rng(17).uniform(0, 1, size=(2, 4))
+    _assert_inputs_unchanged(student, "mlp_loss", (o, t), "o, t")
 
 
 def _backward_variants(x, t, W1, W2) -> dict[str, tuple]:
@@ -116,7 +137,7 @@ def test_mlp_backward_golden_seed(student):
         variants=_backward_variants(SEED_X, SEED_T, SEED_W1, SEED_W2)))
 
 
-@check("mlp_backward", "gradcheck", points=1.5)
+@check("mlp_backward", "gradcheck", points=1)
 def test_mlp_backward_gradcheck(student):
     """dW1, dW2 against central differences of the loss, on a 3-4-2 network."""
     x, W1, W2, t = _fresh_mlp(13)
@@ -132,6 +153,13 @@ def test_mlp_backward_gradcheck(student):
                      atol=1e-9, variants={k: v[0] for k, v in variants.items()})
 
     graded_alone(student, ("mlp_forward",), body)
+
+
+@check("mlp_backward", "mutation", points=0.5)
+def test_mlp_backward_leaves_inputs_alone(student):
+    x, W1, W2, t = _fresh_mlp(18)
+    graded_alone(student, ("mlp_forward",),
+                 lambda: _assert_inputs_unchanged(student, "mlp_backward", (x, t, W1, W2), "x, t, W1, W2"))
 
 
 def _update_variants(x, t, W1, W2, lr) -> dict[str, tuple]:
@@ -287,7 +315,7 @@ def test_backprop_xor_golden_epoch(student):
     _one_epoch_check(student, "backprop_xor", "backprop_ce")
 
 
-@check("backprop_xor", "golden", points=1)
+@check("backprop_xor", "golden", points=0.5)
 def test_backprop_xor_trajectory(student):
     """50 epochs from seeded weights follow the reference's trajectory."""
     _trajectory_check(student, "backprop_xor", 50)
@@ -304,7 +332,7 @@ def test_backprop_ce_golden_epoch(student):
     _one_epoch_check(student, "backprop_ce", "backprop_xor")
 
 
-@check("backprop_ce", "golden", points=1)
+@check("backprop_ce", "golden", points=0.5)
 def test_backprop_ce_trajectory(student):
     _trajectory_check(student, "backprop_ce", 50)
 
@@ -313,6 +341,27 @@ def test_backprop_ce_trajectory(student):
 def test_backprop_ce_converges(student):
     """Solves XOR from 3 seeded starts within 1000 epochs (majority rule; the reference needs <= 400)."""
     _convergence_check(student, "backprop_ce", (0, 4, 6), 1000)
+
+
+def _training_leaves_data_alone(student, name: str, weights: list[np.ndarray], X: np.ndarray, D: np.ndarray,
+                                alpha: float) -> None:
+    """The training set is the caller's: an epoch reads X and D and returns new weights. (The weights themselves
+    may be updated with `+=`, as the curriculum writes the rule, so they are not checked here.)"""
+    weight_names = ", ".join(f"W{i + 1}" for i in range(len(weights)))
+    _, after, _ = student.call_returning_args(name, *weights, X.copy(), D.copy(), alpha)
+    call = f"{name}({weight_names}, X, D, alpha)"
+    assert_unchanged(X, after[len(weights)], what=call, name="X")
+    assert_unchanged(D, after[len(weights) + 1], what=call, name="D")
+
+
+@check("backprop_xor", "mutation", points=0.5)
+def test_backprop_xor_leaves_data_alone(student):
+    _training_leaves_data_alone(student, "backprop_xor", [_uniform(35, 4, 3), _uniform(36, 1, 4)], XOR_X, XOR_D, ALPHA)
+
+
+@check("backprop_ce", "mutation", points=0.5)
+def test_backprop_ce_leaves_data_alone(student):
+    _training_leaves_data_alone(student, "backprop_ce", [_uniform(37, 4, 3), _uniform(38, 1, 4)], XOR_X, XOR_D, ALPHA)
 
 
 # ---------------------------------------------------------------- deep ReLU network on 5x5 digits
@@ -346,7 +395,7 @@ def test_deep_relu_golden_epoch(student):
                     variants={"only the first sample was used: is `return` inside the sample loop?": first_only})
 
 
-@check("deep_relu", "golden", points=1)
+@check("deep_relu", "golden", points=0.5)
 def test_deep_relu_trajectory(student):
     """20 epochs follow the reference's trajectory."""
     start = _deep_start(42)
@@ -381,6 +430,11 @@ def test_deep_relu_learns_digits(student):
              f"all five images from {sum(solved)} of 3 starting weights (the reference: all 3, within 50 epochs).",
              type="curves", label="cross-entropy", x_label="epoch / 25", student=curves[seeds[0]],
              reference=reference)
+
+
+@check("deep_relu", "mutation", points=0.5)
+def test_deep_relu_leaves_data_alone(student):
+    _training_leaves_data_alone(student, "deep_relu", _deep_start(43), DIGITS, DIGITS_D, DEEP_ALPHA)
 
 
 # ---------------------------------------------------------------- dropout_mask

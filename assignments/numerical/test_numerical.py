@@ -82,7 +82,7 @@ def test_softmax_golden_batch(student, golden):
                            "each column is normalised instead of each row: use axis=-1 (rows)": columns})
 
 
-@check("softmax", "property", points=1)
+@check("softmax", "property", points=0.5)
 def test_softmax_stable_for_large_inputs(student):
     """softmax([1000, 1001, 1002]) is finite and sums to 1 (subtract the max first)."""
     for x in (np.array([1000.0, 1001.0, 1002.0]), np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]])):
@@ -92,6 +92,15 @@ def test_softmax_stable_for_large_inputs(student):
                  "Subtract the maximum of each row before exponentiating: exp(x - max(x)) gives the same result "
                  "without overflow.")
         assert_close(got, ref.softmax(x), what=f"softmax({x.tolist()})")
+
+
+@check("softmax", "mutation", points=0.5)
+def test_softmax_leaves_input_alone(student):
+    """softmax(x) must not shift the caller's array (x -= np.max(x) works on x itself)."""
+    x = _fresh(6, 3, 4)
+    _, (after,), _ = student.call_returning_args("softmax", x)
+    assert_unchanged(x, after, what="softmax(x)", name="x",
+                     hint="x -= np.max(x) shifts the caller's array: write x = x - np.max(x, axis=-1, keepdims=True)")
 
 
 # ---------------------------------------------------------------- sum_squared_error
@@ -106,7 +115,7 @@ def test_sum_squared_error_golden_seed(student, golden):
                                   "the mean is taken instead of 0.5 * sum": np.mean((y - t) ** 2)})
 
 
-@check("sum_squared_error", "golden", points=1)
+@check("sum_squared_error", "golden", points=0.5)
 def test_sum_squared_error_golden_batch(student, golden):
     """Sums over every entry of a (N, C) batch."""
     case = golden("sum_squared_error/batch")
@@ -115,6 +124,18 @@ def test_sum_squared_error_golden_batch(student, golden):
     assert_scalar_close(student.sum_squared_error(y, t), expected, what=f"sum_squared_error(y, t) for y of shape {y.shape}",
                         variants={"the 0.5 in front of the sum is missing": 2 * expected,
                                   "divided by the batch size: this loss is a plain sum": expected / y.shape[0]})
+
+
+def _loss_leaves_inputs_alone(student, name: str, y: np.ndarray, t: np.ndarray, hint: str | None = None) -> None:
+    _, (y_after, t_after), _ = student.call_returning_args(name, y, t)
+    assert_unchanged(y, y_after, what=f"{name}(y, t)", name="y", hint=hint)
+    assert_unchanged(t, t_after, what=f"{name}(y, t)", name="t")
+
+
+@check("sum_squared_error", "mutation", points=0.5)
+def test_sum_squared_error_leaves_inputs_alone(student):
+    y = ref.softmax(_fresh(7, 3, 5))
+    _loss_leaves_inputs_alone(student, "sum_squared_error", y, np.eye(5)[[1, 4, 0]])
 
 
 # ---------------------------------------------------------------- cross_entropy_error
@@ -146,7 +167,7 @@ def test_cross_entropy_error_golden_batch(student, golden):
                                   "log(y) without the + 1e-7: a probability of 0 gives inf": np.inf})
 
 
-@check("cross_entropy_error", "golden", points=1)
+@check("cross_entropy_error", "golden", points=0.5)
 def test_cross_entropy_error_golden_labels(student, golden):
     """Integer labels t of shape (N,) pick each row's probability of the true class."""
     case = golden("cross_entropy_error/batch_labels")
@@ -163,6 +184,13 @@ def test_cross_entropy_error_golden_labels(student, golden):
         raise
     assert_scalar_close(got, expected, what=f"cross_entropy_error(y, t) with labels t = {t.tolist()}",
                         variants={f"not divided by the batch size N = {n}": expected * n})
+
+
+@check("cross_entropy_error", "mutation", points=0.5)
+def test_cross_entropy_error_leaves_inputs_alone(student):
+    y = ref.softmax(_fresh(8, 3, 5))
+    _loss_leaves_inputs_alone(student, "cross_entropy_error", y, np.eye(5)[[2, 2, 3]],
+                              hint="y += delta changes the caller's predictions: write np.log(y + delta)")
 
 
 # ---------------------------------------------------------------- numerical_diff
@@ -274,15 +302,26 @@ def _descent_case(student, name: str, x0: np.ndarray, lr: float, steps: int, wha
                            "only one step was taken: is `return` inside the loop?": one_step})
 
 
-@check("gradient_descent", "golden", points=1.5)
+@check("gradient_descent", "golden", points=1.25)
 def test_gradient_descent_golden_seed(student):
     """The lecture's example: f = x0**2 + x1**2 from [-3, 4], lr = 0.1, 100 steps, ends at [0, 0]."""
     _descent_case(student, "sum_squares", np.array([-3.0, 4.0]), 0.1, 100,
                   "gradient_descent(f, [-3, 4], lr=0.1, step_num=100)", atol=1e-8)
 
 
-@check("gradient_descent", "golden", points=1.5)
+@check("gradient_descent", "golden", points=1.25)
 def test_gradient_descent_fresh(student):
     """A shifted quadratic in 3 dimensions, other lr and step_num: follows x -= lr * grad exactly."""
     _descent_case(student, "shifted_quadratic", np.array([1.0, -2.0, 0.5]), 0.05, 15,
                   "gradient_descent(f, [1, -2, 0.5], lr=0.05, step_num=15)", atol=1e-9)
+
+
+@check("gradient_descent", "mutation", points=0.5)
+def test_gradient_descent_leaves_init_x_alone(student):
+    """init_x is the caller's starting point: the descent works on its own x."""
+    x0 = np.array([1.0, -2.0, 0.5])
+    _, (_, after), _ = student.call_returning_args("gradient_descent", student.testfn("shifted_quadratic"), x0,
+                                                    lr=0.05, step_num=5)
+    assert_unchanged(x0, after, what="gradient_descent(f, init_x, lr=0.05, step_num=5)", name="init_x",
+                     hint="`x = init_x` does not copy, so `x -= lr * grad` moves the caller's array too: "
+                          "start from x = init_x.copy() (or np.array(init_x, dtype=float))")
