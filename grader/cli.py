@@ -14,7 +14,7 @@ from typing import Sequence
 from grader import __version__
 from grader.assignments import SHIPPED, AssignmentError, resolve
 from grader.discover import DiscoveryError
-from grader.grade import GradeError, default_jobs, grade
+from grader.grade import GradeError, grade
 from grader.runner import CheckModuleError, collect_catalog
 
 USER_ERRORS = (AssignmentError, DiscoveryError, GradeError, CheckModuleError)

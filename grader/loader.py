@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import codecs
 import copy
 import io
 import re

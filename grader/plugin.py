@@ -17,7 +17,6 @@ pytest's own options keep working: ``-x``, ``-k sigmoid``, ``--junitxml``.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any, Iterator
 

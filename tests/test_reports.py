@@ -19,7 +19,7 @@ import pytest
 
 from grader.reports import svg, write_reports
 from grader.reports.csv import write_grades_csv
-from grader.reports.html import render_student_page, write_html_reports
+from grader.reports.html import write_html_reports
 from grader.reports.model import safe_file_names
 from grader.reports.terminal import Progress, render_class_summary, render_submission, supports_color
 
