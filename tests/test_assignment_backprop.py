@@ -55,6 +55,12 @@ PLANTED = {
         # the values are right; only the caller's t is spoiled
         {"mlp_backward/leaves-inputs-alone": "modified t in place"},
     ),
+    "forward_column_vectors": (
+        ("    return h, o\n", "    return h.reshape(-1, 1), o.reshape(-1, 1)\n"),
+        # a MATLAB habit: column vectors. The callers are graded with a trusted mlp_forward and keep their points.
+        {"mlp_forward/golden-seed": "a column (N, 1) was returned where a 1-D array (N,) was expected",
+         "mlp_forward/fresh": "a column (N, 1)", "mlp_forward/leaves-inputs-alone": "not credited"},
+    ),
     "forward_x_at_W": (
         ("h = sigmoid(np.asarray(W1, dtype=np.float64) @ np.asarray(x, dtype=np.float64))",
          "h = sigmoid(np.asarray(x, dtype=np.float64) @ np.asarray(W1, dtype=np.float64))"),
