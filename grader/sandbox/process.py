@@ -265,6 +265,25 @@ class StudentProcess:
                                         "starting the student process")[0].get("isolation", "")
 
     def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
+        """Run the statements: all in one request when that works (the usual case), else one by one."""
+        at_once = self._load_at_once()
+        if at_once is not None:
+            return at_once
+        self._spawn()  # something hung or crashed the process: find it statement by statement
+        return self._load_one_by_one()
+
+    def _load_at_once(self) -> tuple[dict[str, str], list[LoadNote]] | None:
+        """One round trip for the whole load, within one statement's time limit; None if it did not finish."""
+        indices = [i for i in range(len(self.loaded.statements)) if i not in self._bad]
+        try:
+            reply, _ = self._exchange({"op": "exec_many", "indices": indices}, None,
+                                      min(self.statement_timeout, self.load_budget), "loading")
+        except (StudentTimeout, StudentCrashed, StudentBadValue):
+            return None
+        notes = {int(i): LoadNote(**note) for i, note in reply["notes"].items()}
+        return reply["names"], [n for _, n in sorted({**notes, **self._bad}.items())]
+
+    def _load_one_by_one(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements; one that hangs or kills the process is skipped and the process restarted.
 
         Each statement gets at most ``statement_timeout`` s and all first runs together ``load_budget`` s;

@@ -235,16 +235,24 @@ class Runtime:
         return {"ok": True, "isolation": ISOLATION, "pid": os.getpid()}, None
 
     def op_exec(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
+        return {"ok": True, "note": self._run_statement(int(header["index"]))}, None
+
+    def op_exec_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
+        """Run the statements ``indices`` in order and list the names: a whole load in one round trip."""
+        notes = {str(i): note for i in header["indices"] if (note := self._run_statement(int(i))) is not None}
+        return {"ok": True, "notes": notes, "names": self._names()}, None
+
+    def _run_statement(self, index: int) -> dict[str, Any] | None:
+        """Execute one statement in the submission's namespace; a failure becomes a load note (returned)."""
         assert self.loaded is not None, "init first"
-        stmt = self.loaded.statements[int(header["index"])]
+        stmt = self.loaded.statements[index]
         try:
             exec(self._compile(stmt), self.namespace)
         except BaseException as exc:  # noqa: B036 - a failing statement becomes a note
             err = self._error(exc)
-            note = LoadNote(f"{err['type']}: {err['message']} (this statement was skipped)", stmt.lineno, stmt.cell,
-                            "warning")
-            return {"ok": True, "note": note.__dict__}, None
-        return {"ok": True, "note": None}, None
+            return LoadNote(f"{err['type']}: {err['message']} (this statement was skipped)", stmt.lineno, stmt.cell,
+                            "warning").__dict__
+        return None
 
     def _compile(self, stmt: Statement) -> types.CodeType:
         assert self.loaded is not None
@@ -266,8 +274,10 @@ class Runtime:
         linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
 
     def op_names(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
-        return {"ok": True, "names": {k: _kind(v) for k, v in list(self.namespace.items())
-                                      if not k.startswith("__") and _kind(v) != "module"}}, None
+        return {"ok": True, "names": self._names()}, None
+
+    def _names(self) -> dict[str, str]:
+        return {k: _kind(v) for k, v in list(self.namespace.items()) if not k.startswith("__") and _kind(v) != "module"}
 
     # ---- requests
     def op_call(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
