@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("assignment")
     c.add_argument("file", help="your .py or .ipynb file")
     c.add_argument("--out", type=Path, default=None, metavar="DIR", help="also write results.json and an HTML report")
+    c.add_argument("--only", action="append", default=[], metavar="COMPONENT",
+                   help="check only this component (e.g. softmax); repeatable")
 
     ls = sub.add_parser("list", help="the assignments, their components and points")
     ls.add_argument("assignment", nargs="?", help="only this assignment")
@@ -70,9 +72,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     if not Path(args.file).is_file():
         raise GradeError(f"{args.file}: no such file; give the path to your .py or .ipynb")
-    run = grade(args.assignment, [args.file], args.out, jobs=1)
+    run = grade(args.assignment, [args.file], args.out, jobs=1, only=args.only)
     sub = run.results["submissions"][0]
     print(render_submission(sub, run.results["checks"], color=supports_color(sys.stdout)))
+    if args.only:
+        print(f"checked only {', '.join(args.only)}: run without --only for the whole assignment")
     return 0
 
 

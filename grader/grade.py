@@ -93,11 +93,13 @@ def grade(
     on_start: Callable[[int], None] | None = None,
     on_verdict: Callable[[dict[str, Any]], None] | None = None,
     isolated: bool = True,
+    only: Sequence[str] = (),
 ) -> GradeRun:
     """Grade every submission under ``paths``; write results.json (+ reports) to ``out_dir`` if given.
 
     ``isolated=False`` runs student code inside the judge processes: only for measuring what isolation
-    costs (bench/grade_class.py), never for grading.
+    costs (bench/grade_class.py), never for grading. ``only``: grade just these components (a student
+    checking the one they are working on); results then hold only their checks.
     """
     assignment = resolve(assignment_name)
     if out_dir is not None:
@@ -110,6 +112,7 @@ def grade(
         submissions = [_load(f) for f in files]
         catalog = collect_catalog(assignment, workdir)
         check_points(assignment, catalog)
+        catalog = _only(catalog, only, assignment)
         if on_start:
             on_start(len([s for s in submissions if s.error is None]) * len(catalog))
         records = run_checks(
@@ -117,7 +120,7 @@ def grade(
             jobs=jobs or default_jobs(),
             hide_paths=_hidden_paths(assignment, paths, workdir, out_dir),
             on_verdict=on_verdict,
-            extra_args=[] if isolated else ["--grader-in-process"],
+            extra_args=([] if isolated else ["--grader-in-process"]) + [f"--grader-only={c}" for c in only],
         )
         results = build_results(assignment, catalog, submissions, records, runtime=_runtime_facts(records))
         run = GradeRun(results, out_dir, timings(records))
@@ -126,6 +129,18 @@ def grade(
         return run
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _only(catalog: list[CheckInfo], components: Sequence[str], assignment: Assignment) -> list[CheckInfo]:
+    """The checks of ``components`` (all checks when empty); an unknown name is the caller's mistake."""
+    if not components:
+        return catalog
+    known = list(dict.fromkeys(c.component for c in catalog))
+    unknown = [c for c in components if c not in known]
+    if unknown:
+        raise GradeError(f"{assignment.name} has no component {', '.join(map(repr, unknown))}; "
+                         f"its components are: {', '.join(known)}")
+    return [c for c in catalog if c.component in components]
 
 
 def _runtime_facts(records: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -65,6 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-manifest", metavar="JSON", help="manifest written by `grader grade`")
     group.addoption("--grader-budget", type=float, default=None, metavar="SECONDS",
                     help="time budget for all checks of one submission")
+    group.addoption("--grader-only", action="append", default=[], metavar="COMPONENT",
+                    help="run only the checks of this component; repeatable")
     group.addoption("--grader-in-process", action="store_true",
                     help="UNSAFE, benchmarks only: run submissions inside the judge, without isolation, "
                          "to measure what isolation costs")
@@ -103,6 +105,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.param(sub.id, id=sub.id, marks=pytest.mark.xdist_group(sub.id)) for sub in manifest.gradable()
     ]
     metafunc.parametrize("student", params, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    only = set(config.getoption("--grader-only"))
+    if not only:
+        return
+    keep, drop = [], []
+    for item in items:
+        info = info_of(item)
+        (keep if info is not None and info.component in only else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
 
 
 @pytest.fixture(scope="session")

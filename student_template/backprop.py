@@ -7,6 +7,10 @@
 #
 #     grader check backprop backprop.py
 #
+# To check only the component you are working on, add --only and its name:
+#
+#     grader check backprop backprop.py --only mlp_forward
+#
 # Conventions: the activation is the sigmoid unless stated. Weight matrices are stored
 # (out, in), so a layer computes W @ x; vectors are 1-D. There are no biases. Functions
 # return NEW arrays: the arrays passed in must hold their original values afterwards.

@@ -7,6 +7,10 @@
 #
 #     grader check conv conv.py
 #
+# To check only the component you are working on, add --only and its name:
+#
+#     grader check conv conv.py --only conv1d
+#
 # Conventions: inputs are float64 NumPy arrays unless stated and must not be modified.
 # Images are (N, C, H, W): batch, channels, height, width. "Convolution" means
 # cross-correlation (the kernel is not flipped), as in every deep-learning library.

@@ -8,6 +8,10 @@
 #
 #     grader check layers layers.py
 #
+# To check only the component you are working on, add --only and its name:
+#
+#     grader check layers layers.py --only Relu
+#
 # Conventions: `forward` keeps on `self` whatever `backward` needs; `backward(dout)` takes
 # the gradient of the loss w.r.t. the layer's output and returns the gradient w.r.t. its
 # input, of the input's shape. Neither may modify the arrays passed in (x, dout), nor an

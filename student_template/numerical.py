@@ -8,6 +8,10 @@
 #
 #     grader check numerical numerical.py
 #
+# To check only the component you are working on, add --only and its name:
+#
+#     grader check numerical numerical.py --only sigmoid
+#
 # It grades this file the way your instructor will and prints every check with a message.
 #
 # Conventions for every function: inputs are float64 NumPy arrays unless stated, and a

@@ -7,6 +7,10 @@
 #
 #     grader check optim optim.py
 #
+# To check only the component you are working on, add --only and its name:
+#
+#     grader check optim optim.py --only SGD
+#
 # Conventions for the optimizers: `update(params, grads)` takes two dicts with the same
 # keys (e.g. 'W1', 'b1', ...) mapping to float arrays, and changes EVERY array of `params`
 # IN PLACE (params[key] -= ..., never params[key] = a new array). The optimizer keeps its
