@@ -527,3 +527,14 @@ def test_grades_csv_columns_and_values(tmp_path: Path, results: dict[str, Any]) 
     assert by_id["alice"]["score"] == "14" and by_id["alice"]["percent"] == "87.5"
     assert by_id["alice"]["Affine/backward-gradcheck"] == "0" and by_id["alice"]["Affine/forward-golden"] == "2"
     assert by_id["eve"]["status"] == "load_error" and by_id["Dana Müller / Gruppe 2"]["max_score"] == "16"
+
+
+def test_a_traceback_repeated_in_a_component_is_shown_once() -> None:
+    from grader.reports.model import enrich_checks
+
+    trace = {"type": "traceback", "text": "mine.py, line 3, in softmax\nImportError"}
+    checks = [{"id": f"softmax/{n}", "component": "softmax", "status": "error", "details": trace}
+              for n in ("a", "b")] + [{"id": "relu/a", "component": "relu", "status": "error", "details": trace}]
+    enriched = enrich_checks({"checks": checks}, [])
+    assert enriched[0]["details"] == trace and enriched[2]["details"] == trace
+    assert enriched[1]["details"] == {"type": "same_traceback", "of": "a"}

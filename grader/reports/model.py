@@ -166,17 +166,27 @@ def enrich_checks(sub: dict[str, Any], checks_meta: list[dict[str, Any]]) -> lis
 
     Adds ``component``/``kind``/``description``/``max_score`` where the submission's
     entry lacks them, and ``name`` (the id without its component prefix). For a
-    submission that did not load, the load message repeated on every check is shortened.
+    submission that did not load, the load message repeated on every check is shortened, and a
+    traceback already shown for an earlier check of the same component becomes a reference to it
+    (``{"type": "same_traceback", "of": name}``).
     """
     meta = {m.get("id"): m for m in checks_meta}
     load_error = sub.get("error") if sub.get("status") == "load_error" else None
     out = []
+    shown_tracebacks: dict[tuple[str, str], str] = {}  # (component, text) -> the check that shows it
     for check in sub.get("checks") or []:
         merged = {**meta.get(check.get("id"), {}), **{k: v for k, v in check.items() if v is not None}}
         merged.setdefault("component", "")
         if load_error and merged.get("message") == load_error:
             merged["message"] = NOT_LOADED_MESSAGE
         merged["name"] = short_check_name(str(merged.get("id", "")), merged["component"])
+        details = merged.get("details")
+        if isinstance(details, dict) and details.get("type") == "traceback":
+            key = (merged["component"], str(details.get("text", "")))
+            if key in shown_tracebacks:  # the same error in every check of a component: show its traceback once
+                merged["details"] = {"type": "same_traceback", "of": shown_tracebacks[key]}
+            else:
+                shown_tracebacks[key] = merged["name"]
         out.append(merged)
     return out
 

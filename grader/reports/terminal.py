@@ -120,6 +120,8 @@ def _details_lines(details: Any, paint: _Painter) -> list[str]:
              clean(model.format_value(r.get("got")))]
             for r in details.get("rows") or []]
         return table(rows, [False, True, True])
+    if kind == "same_traceback":
+        return [paint(f"(same traceback as {clean(str(details.get('of', '')))} above)", "dim")]
     if kind == "traceback":
         text = str(details.get("text") or "").rstrip().splitlines()
         shown = text[-TRACEBACK_LINES:]
