@@ -2,7 +2,7 @@
 
 A mutation check ("x is left unchanged") or a static check ("no literal 10e-8") passes for a function
 that returns zeros, a constant or a lying object just as well as for a correct one. Such checks are
-*conditional*: they are credited only when at least one value check of the same component (golden,
+*conditional*: they are credited only when at least one result check of the same component (golden,
 gradcheck, property, shape, convergence) passed too. Otherwise the check is turned into a failure
 that says why, so a stub or a cheat collects no points from the behaviour it trivially has.
 """

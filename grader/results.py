@@ -3,7 +3,7 @@
 Every check of the assignment appears for every submission, in catalog order; a check
 without a verdict (it never ran) is reported as an error, never silently dropped.
 A submission's score is the sum of its checks' scores; mutation and static checks earn theirs only
-alongside a passed value check of the same component (``grader.credit``).
+alongside a passed result check of the same component (``grader.credit``).
 """
 from __future__ import annotations
 
