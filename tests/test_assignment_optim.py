@@ -146,6 +146,24 @@ def l2_grad(W, weight_decay_lambda):
     W *= weight_decay_lambda
     return W
 '''
+SGD_SCALES_GRADS = '''
+class SGD:
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            grads[key] *= self.lr
+            params[key] -= grads[key]
+'''
+MOMENTUM_FROZEN = '''
+class Momentum:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        pass
+'''
 ADAM_T_FROM_ZERO = '''
 class Adam(Adam):
     def update(self, params, grads):
@@ -192,6 +210,13 @@ PLANTED: Planted = {
             "he_init/rng": (FAILED, "the rng argument is ignored"),
             "l2_grad/leaves-w": (FAILED, "l2_grad(W, lambda) modified W in place"),
         }),
+    "sgd_scales_grads_momentum_frozen": (REFERENCE + SGD_SCALES_GRADS + MOMENTUM_FROZEN, {
+        "SGD/leaves-grads-alone": (FAILED, "scaling the caller's gradient in place (grads[key] *= lr)"),
+        "Momentum/default": (FAILED, None),
+        "Momentum/custom": (FAILED, None),
+        "Momentum/in-place": (FAILED, "left every array of params as it was"),
+        # Momentum/leaves-grads-alone: not credited (no result check of Momentum passes)
+    }),
     "adam_t_from_zero": (REFERENCE + ADAM_T_FROM_ZERO, {
         "Adam/default": (FAILED, "t counts the calls of update from 1"),
         "Adam/custom": (FAILED, "t counts the calls of update from 1"),

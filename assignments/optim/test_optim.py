@@ -237,6 +237,9 @@ def _in_place_check(student: Any, cls: str, seed: int) -> None:
     """After one update, every original array of params holds the new value (same objects, changed in place)."""
     start, grads = _problem(seed, DEFAULT_SHAPES, 2)
     got, originals = _student_run(student, cls, {}, start, grads)
+    if all(np.array_equal(got[k][-1], v, equal_nan=True) for k, v in start.items()):
+        fail(f"{cls}.update left every array of params as it was after {len(grads)} updates: "
+             "it must change them (in place)")
     rebound = []
     for k, handle in originals.items():
         original = as_array(handle.value(), what=f"the array first passed as params[{k!r}]", shape=start[k].shape)
@@ -249,8 +252,24 @@ def _in_place_check(student: Any, cls: str, seed: int) -> None:
              "A model whose layers hold these arrays would never see the update.")
 
 
+def _grads_check(student: Any, cls: str, seed: int) -> None:
+    """update(params, grads) only reads grads: the caller's gradient arrays keep their values."""
+    start, grads = _problem(seed, DEFAULT_SHAPES, 2)
+    optimizer = student.get(cls)()
+    params = student.put({k: v.copy() for k, v in start.items()})
+    for step, g in enumerate(grads, start=1):
+        sent = student.put({k: v.copy() for k, v in g.items()})
+        optimizer.update(params, sent)
+        after = sent.value()
+        for k, v in g.items():
+            assert_unchanged(v, after.get(k) if isinstance(after, dict) else after,
+                             what=f"{cls}.update(params, grads), update {step}", name=f"grads[{k!r}]",
+                             hint="compute the step in a new array (step = lr * grads[key]) instead of "
+                                  "scaling the caller's gradient in place (grads[key] *= lr)")
+
+
 # ---------------------------------------------------------------- one set of checks per optimizer
-@check("SGD", "golden", points=1.25)
+@check("SGD", "golden", points=1)
 def test_sgd_default(student):
     """5 updates, lr = 0.01, three params (W, b, gamma)."""
     _default_check(student, "SGD", 11)
@@ -267,7 +286,12 @@ def test_sgd_in_place(student):
     _in_place_check(student, "SGD", 13)
 
 
-@check("Momentum", "golden", points=1.25)
+@check("SGD", "mutation", points=0.25)
+def test_sgd_leaves_grads_alone(student):
+    _grads_check(student, "SGD", 119)
+
+
+@check("Momentum", "golden", points=1)
 def test_momentum_default(student):
     """5 updates: the velocity carries over between calls."""
     _default_check(student, "Momentum", 21)
@@ -283,7 +307,12 @@ def test_momentum_in_place(student):
     _in_place_check(student, "Momentum", 23)
 
 
-@check("Nesterov", "golden", points=1.25)
+@check("Momentum", "mutation", points=0.25)
+def test_momentum_leaves_grads_alone(student):
+    _grads_check(student, "Momentum", 229)
+
+
+@check("Nesterov", "golden", points=1)
 def test_nesterov_default(student):
     """v = momentum*v - lr*g; p += momentum*v - lr*g (PyTorch's form)."""
     _default_check(student, "Nesterov", 31)
@@ -299,7 +328,12 @@ def test_nesterov_in_place(student):
     _in_place_check(student, "Nesterov", 33)
 
 
-@check("AdaGrad", "golden", points=1.25)
+@check("Nesterov", "mutation", points=0.25)
+def test_nesterov_leaves_grads_alone(student):
+    _grads_check(student, "Nesterov", 339)
+
+
+@check("AdaGrad", "golden", points=1)
 def test_adagrad_default(student):
     """h accumulates g*g over the calls."""
     _default_check(student, "AdaGrad", 41)
@@ -315,7 +349,12 @@ def test_adagrad_in_place(student):
     _in_place_check(student, "AdaGrad", 43)
 
 
-@check("RMSprop", "golden", points=1.25)
+@check("AdaGrad", "mutation", points=0.25)
+def test_adagrad_leaves_grads_alone(student):
+    _grads_check(student, "AdaGrad", 449)
+
+
+@check("RMSprop", "golden", points=1)
 def test_rmsprop_default(student):
     _default_check(student, "RMSprop", 51)
 
@@ -331,7 +370,12 @@ def test_rmsprop_in_place(student):
     _in_place_check(student, "RMSprop", 53)
 
 
-@check("AdaDelta", "golden", points=1.25)
+@check("RMSprop", "mutation", points=0.25)
+def test_rmsprop_leaves_grads_alone(student):
+    _grads_check(student, "RMSprop", 559)
+
+
+@check("AdaDelta", "golden", points=1)
 def test_adadelta_default(student):
     _default_check(student, "AdaDelta", 61)
 
@@ -346,7 +390,12 @@ def test_adadelta_in_place(student):
     _in_place_check(student, "AdaDelta", 63)
 
 
-@check("Adam", "golden", points=1.25)
+@check("AdaDelta", "mutation", points=0.25)
+def test_adadelta_leaves_grads_alone(student):
+    _grads_check(student, "AdaDelta", 669)
+
+
+@check("Adam", "golden", points=1)
 def test_adam_default(student):
     """5 updates with lr = 0.001, beta1 = 0.9, beta2 = 0.999; t counts from 1."""
     _default_check(student, "Adam", 71)
@@ -360,6 +409,11 @@ def test_adam_custom(student):
 @check("Adam", "property", points=0.5)
 def test_adam_in_place(student):
     _in_place_check(student, "Adam", 73)
+
+
+@check("Adam", "mutation", points=0.25)
+def test_adam_leaves_grads_alone(student):
+    _grads_check(student, "Adam", 779)
 
 
 @check("Adam", "property", points=0.75)
@@ -533,10 +587,8 @@ def _penalty_variants(weights: list[np.ndarray], lam: float) -> dict[str, float]
             "the sum of |W| (L1) was taken: L2 sums the squares": 0.5 * lam * sum(float(np.sum(np.abs(w))) for w in weights)}
 
 
-def _penalty_case(student: Any, weights: list[np.ndarray], lam: float, expected: float, what: str,
-                  sent: list[Any] | None = None) -> None:
-    """``sent``: what to pass for ``weights`` (e.g. handles of the same arrays in the student process)."""
-    assert_scalar_close(student.l2_penalty(weights if sent is None else sent, lam), expected, what=what, rtol=1e-9,
+def _penalty_case(student: Any, weights: list[np.ndarray], lam: float, expected: float, what: str) -> None:
+    assert_scalar_close(student.l2_penalty(weights, lam), expected, what=what, rtol=1e-9,
                         variants=_penalty_variants(weights, lam))
 
 
@@ -551,14 +603,24 @@ def test_l2_penalty_golden(student, golden):
                       f"l2_penalty(weights, {lam}) for {len(weights)} arrays")
 
 
-@check("l2_penalty", "golden", points=1)
+def _penalty_weights(seed: int) -> list[np.ndarray]:
+    rng = _rng(seed)
+    return [rng.standard_normal(s) for s in ((6,), (2, 5), (3, 1, 2), (2, 2, 1, 3))]
+
+
+@check("l2_penalty", "golden", points=0.75)
 def test_l2_penalty_fresh(student):
-    """Four arrays of 1 to 4 dimensions, lambda 0.3; the arrays are left unchanged."""
-    rng = _rng(81)
-    weights = [rng.standard_normal(s) for s in ((6,), (2, 5), (3, 1, 2), (2, 2, 1, 3))]
+    """Four arrays of 1 to 4 dimensions, lambda 0.3."""
+    weights = _penalty_weights(81)
+    _penalty_case(student, weights, 0.3, ref.l2_penalty(weights, 0.3), "l2_penalty(weights, 0.3) for 4 arrays")
+
+
+@check("l2_penalty", "mutation", points=0.25)
+def test_l2_penalty_leaves_weights_alone(student):
+    """The arrays of the list keep their values (they are the network's weights)."""
+    weights = _penalty_weights(82)
     handles = [student.put(w.copy()) for w in weights]
-    _penalty_case(student, weights, 0.3, ref.l2_penalty(weights, 0.3), "l2_penalty(weights, 0.3) for 4 arrays",
-                  sent=handles)
+    student.l2_penalty(handles, 0.3)
     for i, (w, h) in enumerate(zip(weights, handles)):
         assert_unchanged(w, h.value(), what="l2_penalty(weights, lambda)", name=f"weights[{i}]")
 
