@@ -1,6 +1,7 @@
 """Fair partial credit: grade a component on its own logic when it calls another of the student's.
 
-``Convolution`` calls the student's ``im2col``; ``mlp_update`` calls their ``mlp_backward``. A bug in
+``Convolution`` calls the student's ``im2col``; ``mlp_update`` calls their ``mlp_backward``; ``TwoLayerNet``
+builds their ``Affine`` layers. A bug in
 the helper should cost the helper's checks only. :func:`graded_alone` runs a check's body with the
 student's own helpers and, if that fails, again with trusted stand-ins (``grader/sandbox/trusted.py``)
 swapped in for the duration of the re-run.

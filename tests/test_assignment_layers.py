@@ -166,7 +166,7 @@ class TwoLayerNet(TwoLayerNet):
 '''
 
 FAILED, ANY = ("failed",), ("passed", "failed")
-USES_BROKEN_AFFINE = "TwoLayerNet uses your Affine, which fails its own checks: fix Affine first."
+ALSO_FIX_AFFINE = "TwoLayerNet fails even with correct layers in place of yours; your Affine fails its own checks too"
 
 # id -> (source, {check id: (allowed statuses, substring of the message or None)}); every other check passes.
 PLANTED: Planted = {
@@ -212,13 +212,21 @@ PLANTED: Planted = {
         "TwoLayerNet/params": (FAILED, "standard deviation 0"),
         "TwoLayerNet/learns-digits": (FAILED, "does not learn either"),
     }),
+    # TwoLayerNet built on a broken Affine: graded again with a trusted Affine, it keeps every point.
     "dbmean_seen_by_net": (REFERENCE + AFFINE_DB_MEAN, {
         "Affine/golden-2d": (FAILED, "(mean instead of sum over the batch?)"),
         "Affine/golden-4d": (FAILED, "(mean instead of sum over the batch?)"),
         "Affine/fresh": (FAILED, "(mean instead of sum over the batch?)"),
         "Affine/params-gradcheck": (FAILED, None),
-        "TwoLayerNet/gradient": (FAILED, USES_BROKEN_AFFINE),
-        "TwoLayerNet/gradcheck": (FAILED, USES_BROKEN_AFFINE),
+    }),
+    # ... unless its own gradient is wrong too: then the message says both.
+    "dbmean_and_net_gradient": (REFERENCE + AFFINE_DB_MEAN + TWO_LAYER_NO_SIGMOID_GRAD, {
+        "Affine/golden-2d": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/golden-4d": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/fresh": (FAILED, "(mean instead of sum over the batch?)"),
+        "Affine/params-gradcheck": (FAILED, None),
+        "TwoLayerNet/gradient": (FAILED, ALSO_FIX_AFFINE),
+        "TwoLayerNet/gradcheck": (FAILED, ALSO_FIX_AFFINE),
         "TwoLayerNet/learns-digits": (ANY, None),
     }),
 }

@@ -90,3 +90,31 @@ def test_conv1d_helpers_match_the_reference(L, K):
     dout = rng.standard_normal(L - K + 1)
     for got, expected in zip(trusted.conv1d_backward(x, w, dout), conv.conv1d_backward(x, w, dout)):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_the_layers_match_the_reference_layers():
+    """The stand-ins TwoLayerNet is re-graded with (when the student's own layers fail) are the reference's
+    layers, numerically, for forward, backward and the gradients they keep."""
+    from reference import layers
+
+    rng = _rng(7)
+    x, W, b, dout = rng.standard_normal((5, 2, 3)), rng.standard_normal((6, 4)), rng.standard_normal(4), \
+        rng.standard_normal((5, 4))
+    mine, ref = trusted.get("Affine")(W, b), layers.Affine(W.copy(), b.copy())
+    np.testing.assert_allclose(mine.forward(x), ref.forward(x), rtol=1e-14)
+    np.testing.assert_allclose(mine.backward(dout), ref.backward(dout), rtol=1e-14)
+    np.testing.assert_allclose(mine.dW, ref.dW, rtol=1e-14)
+    np.testing.assert_allclose(mine.db, ref.db, rtol=1e-14)
+    for name in ("Relu", "Sigmoid"):
+        mine, ref = trusted.get(name)(), getattr(layers, name)()
+        x, dout = 3 * rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+        before = (x.copy(), dout.copy())
+        np.testing.assert_allclose(mine.forward(x), ref.forward(x), rtol=1e-14, err_msg=name)
+        np.testing.assert_allclose(mine.backward(dout), ref.backward(dout), rtol=1e-14, err_msg=name)
+        np.testing.assert_array_equal(x, before[0])
+        np.testing.assert_array_equal(dout, before[1])
+    for t in (np.eye(4)[[0, 2, 1, 3, 3]], np.array([0, 2, 1, 3, 3]), np.array([0.0, 0.0, 1.0, 0.0])):
+        x = 3 * rng.standard_normal((5, 4) if t.ndim == 2 or t.size == 5 else (4,))
+        mine, ref = trusted.get("SoftmaxWithLoss")(), layers.SoftmaxWithLoss()
+        assert mine.forward(x, t) == pytest.approx(ref.forward(x, t), rel=1e-12)
+        np.testing.assert_allclose(mine.backward(), ref.backward(), rtol=1e-12)

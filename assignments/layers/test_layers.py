@@ -16,15 +16,15 @@ the message says which of the student's own layers it uses fail their own checks
 from __future__ import annotations
 
 import ast
-import contextlib
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
 from grader.checks import CheckFailed, check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.errors import StudentError, StudentRaised
+from grader.partial import graded_alone
 from grader.gradcheck import check_gradient, layer_gradcheck, off_kinks, param_gradcheck
 from reference import layers as ref
 
@@ -604,19 +604,21 @@ def _part_fails(student: Any, golden: Any, part: str) -> bool:
     return False
 
 
-@contextlib.contextmanager
-def _blame_parts(student: Any, golden: Any) -> Iterator[None]:
-    """On failure, add which of the student's own layers used by TwoLayerNet fail their own checks."""
-    try:
-        yield
-    except CheckFailed as exc:
-        used = _names_used_by(student, "TwoLayerNet")
-        broken = [p for p in PARTS if p in used and student.has(p) and _part_fails(student, golden, p)]
-        if broken:
-            names = " and ".join(broken)
-            exc.message += (f" Note: TwoLayerNet uses your {names}, which {'fails' if len(broken) == 1 else 'fail'} "
-                            f"{'its' if len(broken) == 1 else 'their'} own checks: fix {names} first.")
-        raise
+def _graded_alone_of_its_layers(student: Any, golden: Any, body: Callable[[], None]) -> None:
+    """Grade TwoLayerNet on its own logic: a check that fails with the student's own layers is run again with
+    trusted Affine, Sigmoid, Relu and SoftmaxWithLoss standing in (so a broken Affine costs only Affine's
+    checks). If it fails both ways, the message also names the student's layers that fail their own checks."""
+    helpers = tuple(p for p in PARTS if p in _names_used_by(student, "TwoLayerNet"))
+
+    def hint() -> str:
+        broken = [p for p in helpers if student.has(p) and _part_fails(student, golden, p)]
+        if not broken:
+            return ""
+        names = " and ".join(broken)
+        return (f"TwoLayerNet fails even with correct layers in place of yours; your {names} "
+                f"{'fails its' if len(broken) == 1 else 'fail their'} own checks too: fix {names} first.")
+
+    graded_alone(student, helpers, body, hint=hint)
 
 
 def _params_data(value: Any, what: str, sizes: tuple[int, int, int]) -> dict[str, np.ndarray]:
@@ -700,7 +702,7 @@ def test_twolayernet_params(student):
 @check("TwoLayerNet", "golden", points=1)
 def test_twolayernet_predict_loss_accuracy(student, golden):
     """predict (probabilities), loss and accuracy on the net's own parameters, 7 samples, a 6-5-4 net."""
-    with _blame_parts(student, golden):
+    def body() -> None:
         net, params = _own_net(student, (6, 5, 4), 0.8)
         x, t = _batch(601, 7, 6, 4)
         expected = _ref_net(params)
@@ -714,11 +716,13 @@ def test_twolayernet_predict_loss_accuracy(student, golden):
                             variants={"accuracy counts correct samples instead of the fraction (divide by N = 7)":
                                       7 * expected.accuracy(x, t)})
 
+    _graded_alone_of_its_layers(student, golden, body)
+
 
 @check("TwoLayerNet", "golden", points=1.5)
 def test_twolayernet_gradient(student, golden):
     """gradient(x, t) on the net's own parameters against the reference, per parameter."""
-    with _blame_parts(student, golden):
+    def body() -> None:
         net, params = _own_net(student, (5, 4, 3), 0.8)
         x, t = _batch(602, 6, 5, 3)
         expected = _ref_net(params).gradient(x, t)
@@ -726,6 +730,8 @@ def test_twolayernet_gradient(student, golden):
         variants = _grad_variants(expected, 6)
         _per_param({k: (lambda k=k: assert_close(got[k], expected[k], what=f"TwoLayerNet.gradient(x, t)['{k}']",
                                                   variants=variants[k], batch_size=6)) for k in PARAM_KEYS})
+
+    _graded_alone_of_its_layers(student, golden, body)
 
 
 def _write_params(net: Any, params: dict[str, np.ndarray]) -> None:
@@ -743,7 +749,7 @@ def _assert_params_honoured(net: Any, before: dict[str, np.ndarray], written: di
 @check("TwoLayerNet", "gradcheck", points=1.5)
 def test_twolayernet_gradcheck(student, golden):
     """Every gradient against central differences of the student's own loss (params written by the grader)."""
-    with _blame_parts(student, golden):
+    def body() -> None:
         net, own = _own_net(student, (4, 5, 3), 0.8)
         x, t = _batch(603, 5, 4, 3)
         rng = _rng(604)
@@ -765,6 +771,8 @@ def test_twolayernet_gradcheck(student, golden):
                 net.params[key] = params[key]
 
         _per_param({k: (lambda k=k: one(k)) for k in PARAM_KEYS})
+
+    _graded_alone_of_its_layers(student, golden, body)
 
 
 @check("TwoLayerNet", "golden", points=1)
@@ -847,7 +855,7 @@ def test_twolayernet_learns_digits(student, golden):
     is the reference minus a 0.05 margin. The accuracy is computed here, with the reference's predict on the
     parameters the training returned; the losses the student process reports are only drawn.
     """
-    with _blame_parts(student, golden):
+    def body() -> None:
         x_train, t_train, x_test, t_test = _digits()
         net, start = _own_net(student, DIGITS_SIZES, DIGITS_INIT_STD)
         run = student.run_driver("sgd_loop", net, x_train, t_train, lr=DIGITS_LR, steps=DIGITS_STEPS,
@@ -869,3 +877,5 @@ def test_twolayernet_learns_digits(student, golden):
              "reaches at least 95% in this budget from its own initialisation)." + blame,
              type="curves", label="training loss", x_label=f"step / {CURVE_EVERY}",
              student=[float(v) if np.isfinite(v) else None for v in losses[::CURVE_EVERY]], reference=reference)
+
+    _graded_alone_of_its_layers(student, golden, body)

@@ -1,13 +1,15 @@
 """Trusted helpers that may stand in for a student's own during a check.
 
 A student's caller (``Convolution`` calls ``im2col``/``col2im``, ``conv1d_train`` calls ``conv1d`` and
-``conv1d_backward``, ``gradient_descent`` calls ``numerical_gradient``) should be graded on its own logic.
+``conv1d_backward``, ``gradient_descent`` calls ``numerical_gradient``, ``TwoLayerNet`` builds ``Affine``,
+``Sigmoid`` and ``SoftmaxWithLoss`` layers) should be graded on its own logic.
 ``with student.replaced("im2col", "im2col"):`` rebinds the student's module-global ``im2col`` to
 ``TRUSTED["im2col"]`` for the duration of a check, so a broken helper costs only the helper's own checks.
 
 These run inside the student process, so this module must never import the reference (the student
 process must not see it): every function here is written independently, with plain loops, for
-readability rather than speed (the checks use small inputs). ``tests/test_trusted.py`` compares them
+readability rather than speed (the checks use small inputs); the layers are vectorised, since the
+convergence check trains a network with them. ``tests/test_trusted.py`` compares them
 with the reference in the judge. Signatures and conventions are CURRICULUM.md's.
 """
 from __future__ import annotations
@@ -183,3 +185,79 @@ def col2im(col: np.ndarray, input_shape: tuple[int, int, int, int], filter_h: in
         if pad <= y < H + pad and pad <= xx < W + pad:
             img[n, c, y - pad, xx - pad] += col[row, column]
     return img
+
+
+# --- layers used by TwoLayerNet ------------------------------------------------------------------
+# Vectorised (the convergence check trains with them), written from CURRICULUM.md's interfaces.
+
+@trusted("Affine")
+class Affine:
+    """``out = x.reshape(N, -1) @ W + b``; ``backward`` sets ``dW``, ``db`` (summed over the batch) and returns
+    ``dx`` in ``x``'s shape. ``W`` and ``b`` are kept as given (the network's own arrays)."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
+        self.W, self.b = W, b
+        self.dW: np.ndarray | None = None
+        self.db: np.ndarray | None = None
+        self._x: np.ndarray | None = None
+        self._shape: tuple[int, ...] = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        self._shape = x.shape
+        self._x = x.reshape(x.shape[0], -1)
+        return self._x @ self.W + self.b
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dout = np.asarray(dout, dtype=np.float64)
+        self.dW = self._x.T @ dout
+        self.db = dout.sum(axis=0)
+        return (dout @ np.asarray(self.W).T).reshape(self._shape)
+
+
+@trusted("Relu")
+class Relu:
+    """``max(0, x)``; the gradient passes where ``x > 0``. Neither ``x`` nor ``dout`` is written to."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        self._positive = x > 0
+        return np.where(self._positive, x, 0.0)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return np.where(self._positive, np.asarray(dout, dtype=np.float64), 0.0)
+
+
+@trusted("Sigmoid")
+class Sigmoid:
+    """``1 / (1 + exp(-x))``, computed without overflow; ``backward``: ``dout * y * (1 - y)``."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        e = np.exp(-np.abs(x))
+        self._y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return self._y.copy()
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return np.asarray(dout, dtype=np.float64) * self._y * (1.0 - self._y)
+
+
+@trusted("SoftmaxWithLoss")
+class SoftmaxWithLoss:
+    """Mean cross-entropy ``-sum(t * log(y + 1e-7)) / N`` of ``y = softmax(x)`` (over the last axis; a 1-D
+    ``x`` is one sample) against ``t``, one-hot of ``x``'s shape or integer labels;
+    ``backward(dout=1)`` returns ``dout * (y - t) / N``."""
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> float:
+        x = np.asarray(x, dtype=np.float64)
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        self.y = e / e.sum(axis=-1, keepdims=True)
+        t = np.asarray(t)
+        self.t = t.reshape(self.y.shape).astype(np.float64) if t.size == self.y.size else \
+            np.eye(self.y.shape[-1])[t.astype(int)].reshape(self.y.shape)
+        self.n = self.y.shape[0] if self.y.ndim == 2 else 1
+        self.loss = float(-np.sum(self.t * np.log(self.y + 1e-7)) / self.n)
+        return self.loss
+
+    def backward(self, dout: float = 1) -> np.ndarray:
+        return float(dout) * (self.y - self.t) / self.n
