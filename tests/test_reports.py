@@ -538,3 +538,14 @@ def test_a_traceback_repeated_in_a_component_is_shown_once() -> None:
     enriched = enrich_checks({"checks": checks}, [])
     assert enriched[0]["details"] == trace and enriched[2]["details"] == trace
     assert enriched[1]["details"] == {"type": "same_traceback", "of": "a"}
+
+
+def test_grades_csv_never_hands_a_spreadsheet_a_formula(tmp_path: Path) -> None:
+    results = {"max_score": 1, "checks": [{"id": "relu/golden"}],
+               "submissions": [{"id": i, "score": 1, "max_score": 1, "status": "graded",
+                                "checks": [{"id": "relu/golden", "score": 1}]}
+                               for i in ("=HYPERLINK(\"http://x\")", "+1", "@sum", "-2", "kim")]}
+    path = write_grades_csv(results, tmp_path / "grades.csv")
+    with path.open(newline="", encoding="utf-8") as f:
+        ids = [r["id"] for r in csv.DictReader(f)]
+    assert ids == ["'=HYPERLINK(\"http://x\")", "'+1", "'@sum", "'-2", "kim"]
