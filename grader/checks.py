@@ -12,11 +12,12 @@ A check is a plain pytest test that takes the ``student`` fixture::
 
 The check's id is ``<component>/<rest of the function name>``: ``test_sigmoid_golden_seed``
 becomes ``sigmoid/golden-seed`` (the ``test_`` prefix and a leading component name are
-dropped, underscores become hyphens), unless ``id=`` is given.
+dropped, underscores become hyphens), unless ``id=`` is given. With ``pytest.mark.parametrize``
+each case is a check of its own (``sigmoid/shapes[2x3]``) and the points are shared among the cases.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, TypeVar
 
 import pytest
@@ -104,5 +105,35 @@ def check(
 
 
 def info_of(item: pytest.Item) -> CheckInfo | None:
+    """The check a collected test item is, or None for a plain test.
+
+    A check parametrised with ``pytest.mark.parametrize`` is one check per case: its id gets the case
+    (``softmax/shapes[2-3]``) and its points are shared equally among the cases."""
     marker = item.get_closest_marker("grader_check")
-    return marker.kwargs["info"] if marker else None
+    if marker is None:
+        return None
+    info: CheckInfo = marker.kwargs["info"]
+    callspec = getattr(item, "callspec", None)
+    cases = [name for name in (callspec.params if callspec else {}) if name != "student"]
+    if not cases:
+        return info
+    case = "-".join(_case_id(name, callspec.params[name], callspec.indices[name]) for name in cases)
+    return replace(info, id=f"{info.id}[{case}]", points=info.points / _case_count(item))
+
+
+def _case_id(name: str, value: Any, index: int) -> str:
+    """``3``, ``0.5``, ``relu``, ``2x3`` for short scalars, strings and tuples of ints; else ``<name><index>``."""
+    if isinstance(value, (bool, int, float, str)) and 0 < len(str(value)) <= 20 and "[" not in str(value):
+        return str(value)
+    if isinstance(value, tuple) and value and all(isinstance(v, int) for v in value) and len(value) <= 6:
+        return "x".join(map(str, value))
+    return f"{name}{index}"
+
+
+def _case_count(item: pytest.Item) -> int:
+    """How many cases the item's function is parametrised into (the product over its parametrize marks)."""
+    count = 1
+    for mark in item.iter_markers("parametrize"):
+        values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", ())
+        count *= max(1, len(list(values)))
+    return count
