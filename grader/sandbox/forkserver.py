@@ -9,15 +9,20 @@ socket, one JSON message per packet (file descriptors ride along with ``socket.s
 * ``{"cmd": "reap", "pid", "kill": bool, "grace": s}`` -> ``{"status": raw wait status | null}``
 * ``{"cmd": "shutdown"}``
 
+Replies come in the order of the requests, so the judge may send a request and read its reply later
+(it does for spawning the spare student process and for killing one whose status it does not need).
+
 It is a child subreaper: processes that student code left behind are re-parented to it when their
-parent dies, and it kills them (``sweep``). It dies with the judge (``PR_SET_PDEATHSIG``) and its
-student processes die with it.
+parent dies, and it kills them (``sweep``). Once a student process's tree is dead it deletes its
+scratch dir (again: the judge deletes it at once, but a stray may have written to it since). It dies
+with the judge (``PR_SET_PDEATHSIG``) and its student processes die with it.
 """
 from __future__ import annotations
 
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -52,6 +57,7 @@ class ForkServer:
         self.ctl = ctl
         self.live: set[int] = set()  # keepers not yet reaped
         self.dead: dict[int, int] = {}  # keeper pid -> raw wait status
+        self.scratch: dict[int, str] = {}  # keeper pid -> its scratch dir, deleted once its tree is dead
         self.namespaces = isolation.probe_namespaces()
         import numpy
 
@@ -89,6 +95,7 @@ class ForkServer:
         for fd in fds:
             os.close(fd)
         self.live.add(pid)
+        self.scratch[pid] = config["scratch"]
         return {"pid": pid}, [os.pidfd_open(pid)]
 
     def cmd_reap(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
@@ -99,6 +106,7 @@ class ForkServer:
             self._kill(pid)
             self._wait_for(pid, 5.0)
         self.sweep(deadline=time.monotonic() + 2.0)
+        self._remove_scratch(pid)
         return {"status": self.dead.pop(pid, None)}, []
 
     def cmd_shutdown(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
@@ -132,9 +140,32 @@ class ForkServer:
     def _wait_for(self, pid: int, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while pid in self.live and time.monotonic() < deadline:
+            self._await_exit([pid], deadline)
             self.collect()
-            if pid in self.live:
-                time.sleep(0.002)
+
+    def _await_exit(self, pids: list[int], deadline: float) -> None:
+        """Block until every one of ``pids`` (unreaped children of this server) has exited, for at most
+        50 ms and not past ``deadline`` (a pidfd is readable once its process has exited)."""
+        fds = []
+        try:
+            for pid in pids:
+                try:
+                    fds.append(os.pidfd_open(pid))
+                except OSError:  # already reaped
+                    pass
+            until = min(deadline, time.monotonic() + 0.05)
+            while fds and (left := until - time.monotonic()) > 0:
+                for fd in select.select(fds, [], [], left)[0]:
+                    fds.remove(fd)
+                    os.close(fd)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _remove_scratch(self, pid: int) -> None:
+        scratch = self.scratch.pop(pid, None)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def collect(self) -> None:
         """Reap every exited child; remember the status of keepers."""
@@ -151,7 +182,20 @@ class ForkServer:
         # statuses nobody asks for (the judge died mid-call) are dropped with the server
 
     def strays(self) -> list[int]:
-        """Children of this server that are not live keepers: left behind by student code."""
+        """Children of this server that are not live keepers: left behind by student code.
+
+        Read from ``/proc/self/task/*/children``: only this server reaps its children, so a child stays
+        listed (as a zombie at worst) until ``collect`` reaps it, and orphans are only added."""
+        try:
+            found = set()
+            for task in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{task}/children", "rb") as fh:
+                    found.update(int(pid) for pid in fh.read().split())
+            return [pid for pid in found if pid not in self.live]
+        except (OSError, ValueError):  # a kernel without CONFIG_PROC_CHILDREN
+            return self._strays_by_scan()
+
+    def _strays_by_scan(self) -> list[int]:
         me, found = os.getpid(), []
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) in self.live:
@@ -175,7 +219,7 @@ class ForkServer:
                 return
             for pid in strays:
                 self._kill(pid)
-            time.sleep(0.002)
+            self._await_exit(strays, deadline)
 
     def shutdown(self) -> None:
         for pid in list(self.live):
@@ -185,6 +229,8 @@ class ForkServer:
             self.collect()
             time.sleep(0.002)
         self.sweep(deadline=time.monotonic() + 2.0)
+        for pid in list(self.scratch):
+            self._remove_scratch(pid)
         os._exit(0)
 
 

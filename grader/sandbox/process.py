@@ -1,16 +1,18 @@
 """Judge side of a student process: start it through the fork server, talk to it with deadlines,
 kill and restart it.
 
-``StudentProcess(loaded).start()`` forks a confined student process, runs the submission's kept
-statements one request at a time (a statement that hangs or crashes the process is skipped with a
-note and the process is restarted) and returns a :class:`LoadResult`. ``exchange(header, ...)``
-sends one request and waits for its reply at most ``timeout`` seconds (``poll`` on the socket and on
-a pidfd of the process, so a death is seen at once). A timeout kills the whole process tree; the
-next request restarts the process transparently (``generation`` counts the restarts).
+``StudentProcess(loaded).start()`` takes a confined student process (``ForkServerClient`` keeps a
+spare, forked ahead), runs the submission's kept statements one request at a time (a statement that
+hangs or crashes the process is skipped with a note and the process is restarted) and returns a
+:class:`LoadResult`. ``exchange(header, ...)`` sends one request and waits for its reply at most
+``timeout`` seconds (``poll`` on the socket and on a pidfd of the process, so a death is seen at once).
+A timeout kills the whole process tree; the next request restarts the process transparently
+(``generation`` counts the restarts).
 """
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -25,9 +27,10 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
 from grader.loaded import LoadedSubmission, LoadNote
@@ -54,8 +57,28 @@ main(cfg["fd"], cfg["judge"])
 # --------------------------------------------------------------------------- the fork server client
 
 
+@dataclass
+class Forked:
+    """A confined student process from the fork server, waiting for its ``init`` on ``sock``."""
+
+    key: str  # its configuration: only a request for the same one may take it
+    scratch: str
+    sock: socket.socket
+    pid: int | None = None  # None until the fork server has answered the spawn request
+    pidfd: int | None = None
+
+
 class ForkServerClient:
-    """The judge's handle on its fork server process (one per judge process)."""
+    """The judge's handle on its fork server process (one per judge process).
+
+    Requests are answered in order; ``post`` sends one without waiting and ``call`` waits for its
+    reply (reading, and handing to their callbacks, the replies to requests posted before it).
+    ``student(config)`` keeps a *spare*: the next student process of the same configuration is forked
+    and confines itself while the judge grades the current one. A spare holds no submission data
+    (only an empty scratch dir) until it is taken and sent its ``init``; it is sent a ``ping`` when
+    forked (a fresh fork's first request is slow: copy-on-write faults), whose reply, read when it is
+    taken, also shows that it is confined and serving.
+    """
 
     def __init__(self, scratch_root: str) -> None:
         import numpy
@@ -77,7 +100,9 @@ class ForkServerClient:
             start_new_session=True,
         )
         theirs.close()
-        self.sock, self.lock = ours, threading.Lock()
+        self.sock, self.lock = ours, threading.RLock()
+        self.pending: deque[tuple[str, Callable[[dict[str, Any], list[int]], None]]] = deque()
+        self.spare: Forked | None = None
         hello, _ = self.call({"cmd": "hello"}, timeout=60.0)
         self.pid, self.namespaces, self.root = hello["pid"], hello["namespaces"], hello["root"]
 
@@ -93,24 +118,112 @@ class ForkServerClient:
                 env[key] = os.environ[key]
         return env
 
-    def call(self, msg: dict[str, Any], fds: Iterable[int] = (), timeout: float = CONTROL_TIMEOUT
-             ) -> tuple[dict[str, Any], list[int]]:
+    # ---- requests and replies
+    def post(self, msg: dict[str, Any], fds: Iterable[int] = (),
+             on_reply: Callable[[dict[str, Any], list[int]], None] | None = None) -> None:
+        """Send a request; its reply goes to ``on_reply`` (default: dropped) when a later read gets to it."""
         with self.lock:
             try:
                 socket.send_fds(self.sock, [json.dumps(msg).encode()], list(fds))
-                if not select.select([self.sock], [], [], timeout)[0]:
-                    raise TimeoutError(f"fork server did not answer {msg['cmd']!r} within {timeout:g} s")
-                data, got_fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 4)
-                if not data:
-                    raise ConnectionError("fork server closed its control socket")
-                return json.loads(data), got_fds
-            except (OSError, ValueError) as exc:
-                self.terminate()
-                raise StudentCrashed(f"the grader's sandbox fork server failed: {exc}") from None
+            except OSError as exc:
+                self._failed(exc)
+            self.pending.append((msg["cmd"], on_reply or _drop_reply))
 
-    def spawn(self, config: dict[str, Any], student_sock: socket.socket) -> tuple[int, int]:
-        reply, fds = self.call({"cmd": "spawn", "config": config}, [student_sock.fileno()])
-        return reply["pid"], fds[0]
+    def call(self, msg: dict[str, Any], fds: Iterable[int] = (), timeout: float = CONTROL_TIMEOUT
+             ) -> tuple[dict[str, Any], list[int]]:
+        got: list[tuple[dict[str, Any], list[int]]] = []
+        with self.lock:
+            self.post(msg, fds, lambda reply, fds: got.append((reply, fds)))
+            self.read_until(lambda: bool(got), timeout)
+        return got[0]
+
+    def read_until(self, done: Callable[[], bool], timeout: float = CONTROL_TIMEOUT) -> None:
+        """Read replies (each waited for at most ``timeout`` s) until ``done()``."""
+        with self.lock:
+            try:
+                while not done():
+                    cmd, on_reply = self.pending[0]
+                    if not select.select([self.sock], [], [], timeout)[0]:
+                        raise TimeoutError(f"fork server did not answer {cmd!r} within {timeout:g} s")
+                    data, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 4)
+                    if not data:
+                        raise ConnectionError("fork server closed its control socket")
+                    self.pending.popleft()
+                    on_reply(json.loads(data), fds)
+            except (OSError, ValueError) as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        self.terminate()
+        raise StudentCrashed(f"the grader's sandbox fork server failed: {exc}") from None
+
+    # ---- student processes
+    def student(self, config: dict[str, Any], scratch_root: str, prefix: str) -> Forked:
+        """A confined student process for ``config`` (plus a scratch dir under ``scratch_root``): the
+        spare if it has this configuration, else a new one; then fork the next spare."""
+        key = json.dumps([config, scratch_root], sort_keys=True)
+        with self.lock:
+            taken = self.spare
+            if taken is not None:
+                if taken.key == key:
+                    self.read_until(lambda: taken.pid is not None)  # on failure terminate() releases the spare
+                self.spare = None
+                if taken.key != key or not _answers_ping(taken):
+                    self.discard(taken)
+                    taken = None
+            if taken is None:
+                taken = self._fork(key, config, scratch_root, prefix)
+                try:
+                    self.read_until(lambda: taken.pid is not None)
+                except StudentCrashed:
+                    _release(taken)
+                    raise
+            try:
+                self.spare = self._fork(key, config, scratch_root, "student")
+                with contextlib.suppress(OSError):  # it died already: found out when it is taken
+                    send_frame(self.spare.sock, encode_message({"op": "ping"}))
+            except StudentCrashed:
+                _release(taken)
+                raise
+        return taken
+
+    def _fork(self, key: str, config: dict[str, Any], scratch_root: str, prefix: str) -> Forked:
+        scratch = tempfile.mkdtemp(prefix=f"{prefix}-", dir=scratch_root)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        forked = Forked(key, scratch, ours)
+
+        def spawned(reply: dict[str, Any], fds: list[int]) -> None:
+            forked.pid, forked.pidfd = reply["pid"], fds[0]
+
+        try:
+            self.post({"cmd": "spawn", "config": dict(config, scratch=scratch)}, [theirs.fileno()], spawned)
+        except StudentCrashed:
+            ours.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        finally:
+            theirs.close()
+        return forked
+
+    def discard(self, forked: Forked) -> None:
+        """Kill a student process and delete its scratch dir, without waiting for the fork server."""
+        try:
+            if forked.pid is None and self.alive():
+                self.read_until(lambda: forked.pid is not None)
+            if forked.pid is not None and forked.pidfd is not None:
+                self.kill(forked.pid, forked.pidfd)
+        finally:
+            _release(forked)
+
+    def kill(self, pid: int, pidfd: int) -> None:
+        """SIGKILL a student process at once; the fork server kills the rest of its tree, reaps it and
+        deletes its scratch dir in the background (the wait status is not needed)."""
+        try:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except OSError:
+            pass
+        if self.alive():
+            self.post({"cmd": "reap", "pid": pid, "kill": True})
 
     def reap(self, pid: int, kill: bool, grace: float = 1.0) -> int | None:
         reply, _ = self.call({"cmd": "reap", "pid": pid, "kill": kill, "grace": grace})
@@ -120,7 +233,8 @@ class ForkServerClient:
         return self.proc.poll() is None
 
     def terminate(self) -> None:
-        """Stop the server; its student processes die with it (PR_SET_PDEATHSIG)."""
+        """Stop the server; its student processes (the spare too) die with it (PR_SET_PDEATHSIG)."""
+        spare, self.spare = self.spare, None
         if self.alive():
             try:
                 socket.send_fds(self.sock, [json.dumps({"cmd": "shutdown"}).encode()], [])
@@ -129,6 +243,57 @@ class ForkServerClient:
                 self.proc.kill()
                 self.proc.wait()
         self.sock.close()
+        self.pending.clear()
+        if spare is not None:
+            _release(spare)
+
+    def spare_pids(self) -> set[int]:
+        """The spare student process and its child (PID 1 of its namespace): not a submission's."""
+        spare = self.spare
+        if spare is None:
+            return set()
+        with contextlib.suppress(StudentCrashed):
+            self.read_until(lambda: spare.pid is not None)
+        if spare.pid is None:
+            return set()
+        pids = {spare.pid}
+        try:
+            for task in os.listdir(f"/proc/{spare.pid}/task"):
+                with open(f"/proc/{spare.pid}/task/{task}/children", "rb") as fh:
+                    pids.update(int(pid) for pid in fh.read().split())
+        except (OSError, ValueError):
+            pass
+        return pids
+
+
+def _answers_ping(forked: Forked, timeout: float = 30.0) -> bool:
+    """Read a spare's reply to its warm-up ping: False if it died (its set-up failed) or hung."""
+
+    def wait(remaining: float | None) -> None:
+        ready = select.select([forked.sock, forked.pidfd], [], [], remaining)[0]
+        if not ready:
+            raise protocol.Timeout("timed out")
+        if forked.sock not in ready:
+            raise protocol.PeerClosed("the student process exited")
+
+    try:
+        return recv_frame(forked.sock, time.monotonic() + timeout, wait)[0].get("ok") is True
+    except (protocol.ProtocolError, OSError):
+        return False
+
+
+def _release(forked: Forked) -> None:
+    """Forget a student process: close our ends, delete its scratch dir (it is dead or being killed)."""
+    forked.sock.close()
+    if forked.pidfd is not None:
+        os.close(forked.pidfd)
+    forked.pidfd = None
+    shutil.rmtree(forked.scratch, ignore_errors=True)
+
+
+def _drop_reply(reply: dict[str, Any], fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 _SERVER: ForkServerClient | None = None
@@ -147,6 +312,8 @@ def fork_server() -> ForkServerClient:
     global _SERVER
     with _SERVER_LOCK:
         if _SERVER is None or not _SERVER.alive():
+            if _SERVER is not None:
+                _SERVER.terminate()  # closes its socket, deletes its spare's scratch dir
             _SERVER = ForkServerClient(default_scratch_root())
         return _SERVER
 
@@ -217,6 +384,7 @@ class StudentProcess:
         self.isolation = ""
         self._sock: socket.socket | None = None
         self._pidfd: int | None = None
+        self._server: ForkServerClient | None = None  # the fork server that forked the current process
         self._poller: Any = None
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         _LIVE.add(self)
@@ -246,20 +414,15 @@ class StudentProcess:
         self._load()
 
     def _spawn(self) -> None:
-        server = fork_server()
-        root = self.scratch_root or default_scratch_root()
+        """Take a confined process from the fork server (usually its spare) and give it the submission."""
+        self._server = server = fork_server()
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.loaded.id)[:40] or "student"
-        self.scratch = tempfile.mkdtemp(prefix=f"{safe}-", dir=root)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds, "scratch": self.scratch,
+        config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds,
                   "hide": self.hide_paths + _default_hidden(), "namespaces": self.namespaces}
-        try:
-            self.pid, self._pidfd = server.spawn(config, theirs)
-        finally:
-            theirs.close()
-        self._sock = ours
+        forked = server.student(config, self.scratch_root or default_scratch_root(), safe)
+        self.pid, self._pidfd, self._sock, self.scratch = forked.pid, forked.pidfd, forked.sock, forked.scratch
         self._poller = select.poll()
-        self._poller.register(ours, select.POLLIN)
+        self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
         self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                         "starting the student process")[0].get("isolation", "")
@@ -351,11 +514,15 @@ class StudentProcess:
             raise protocol.PeerClosed("the student process exited")
 
     def _die(self, kill: bool) -> int | None:
-        """Kill (or wait for) the process tree, reap it, forget the channel. Returns the wait status."""
-        status = None
-        if self.pid is not None:
+        """Kill (or wait for) the process tree, reap it, forget the channel. Returns the wait status
+        (None after a kill: the fork server reaps in the background, the status is not needed)."""
+        status, server = None, self._server
+        if self.pid is not None and self._pidfd is not None and server is not None and server.alive():
             try:
-                status = fork_server().reap(self.pid, kill=kill, grace=1.0)
+                if kill:
+                    server.kill(self.pid, self._pidfd)
+                else:
+                    status = server.reap(self.pid, kill=False, grace=1.0)
             except StudentCrashed:
                 pass
         if self._sock is not None:
@@ -364,7 +531,7 @@ class StudentProcess:
             os.close(self._pidfd)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        self._sock = self._pidfd = self.pid = self.scratch = self._poller = None
+        self._sock = self._pidfd = self.pid = self.scratch = self._poller = self._server = None
         self.generation += 1
         return status
 
@@ -396,12 +563,14 @@ def _default_hidden() -> list[str]:
 
 def sandbox_processes(token: str | None = None) -> list[int]:
     """Pids of processes started by this judge's fork server (by its environment marker),
-    the server itself excluded: for tests that check nothing is left behind."""
+    the server itself and its spare student process excluded: for tests that check nothing is
+    left behind."""
     token = token or (_SERVER.token if _SERVER else "")
     marker, found = f"DLFS_SANDBOX={token}".encode(), []
-    server_pid = _SERVER.pid if _SERVER else -1
+    ours = _SERVER is not None and token == _SERVER.token
+    skip = ({_SERVER.pid} | _SERVER.spare_pids()) if ours and _SERVER is not None else set()
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == server_pid:
+        if not entry.isdigit() or int(entry) in skip:
             continue
         try:
             with open(f"/proc/{entry}/environ", "rb") as fh:
