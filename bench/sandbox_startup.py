@@ -1,7 +1,8 @@
-"""What isolation costs: student-process start-up via the fork server vs a fresh Python+NumPy, and
-the round trip of a small call vs the same call in-process (through the same protocol encoder).
+"""What isolation costs: student-process start-up via the fork server vs a fresh Python+NumPy, its
+steps (spawn, load, close) as a grading run sees them, and the round trip of a small call vs the same
+call in-process (through the same protocol encoder).
 
-    python bench/sandbox_startup.py [--starts 20] [--calls 2000]
+    python bench/sandbox_startup.py [--starts 20] [--calls 2000] [--gap 0.03]
 
 Prints times and ratios; asserts nothing (the machine may be busy).
 """
@@ -19,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader.sandbox import InProcessStudent, Student  # noqa: E402
-from grader.sandbox.process import fork_server  # noqa: E402
+from grader.sandbox.process import LoadResult, StudentProcess, fork_server  # noqa: E402
 from grader.sandbox.testing import submission  # noqa: E402
 
 SOURCE = """
@@ -56,6 +57,26 @@ def student_start(namespaces: bool) -> None:
     proxy.close()
 
 
+def steps(repeat: int, gap: float) -> dict[str, float]:
+    """Median seconds of ``_spawn`` (take a confined process + init), ``_load`` and ``close``, with
+    ``gap`` s between submissions, as while grading (the fork server prepares the next process then)."""
+    times: dict[str, list[float]] = {"spawn": [], "load": [], "close": []}
+    for _ in range(repeat):
+        proc = StudentProcess(submission(SOURCE))
+        t0 = time.perf_counter()
+        proc._spawn()
+        t1 = time.perf_counter()
+        names, notes = proc._load()
+        t2 = time.perf_counter()
+        proc.load_result = LoadResult(names, notes, proc.isolation, t2 - t0)
+        proc.close()
+        t3 = time.perf_counter()
+        for key, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
+            times[key].append(seconds)
+        time.sleep(gap)
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
 def per_call(proxy, calls: int, x: np.ndarray) -> float:
     proxy.sigmoid(x)
     t0 = time.perf_counter()
@@ -68,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=20)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--gap", type=float, default=0.03, help="seconds of grading between submissions")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -81,6 +103,9 @@ def main() -> None:
         label = "with namespaces" if namespaces else "without namespaces"
         print(f"student process start + load ({label:18}): {1e3 * start:8.1f} ms"
               f"   ratio to fresh python+numpy: {start / python:5.2f}")
+    step = steps(args.starts, args.gap)
+    print(f"steps with {1e3 * args.gap:.0f} ms of grading between submissions: spawn {1e3 * step['spawn']:.1f} ms, "
+          f"load {1e3 * step['load']:.1f} ms, close {1e3 * step['close']:.1f} ms")
 
     x = np.linspace(-2, 2, 10)
     with Student(submission(SOURCE)) as isolated:
