@@ -277,9 +277,11 @@ def _answers_ping(forked: Forked, timeout: float = 30.0) -> bool:
             raise protocol.PeerClosed("the student process exited")
 
     try:
-        return recv_frame(forked.sock, time.monotonic() + timeout, wait)[0].get("ok") is True
+        answered = recv_frame(forked.sock, time.monotonic() + timeout, wait)[0].get("ok") is True
     except (protocol.ProtocolError, OSError):
         return False
+    # the reply may have been waiting in the socket since before the spare died: is it still alive?
+    return answered and not select.select([forked.pidfd], [], [], 0)[0]
 
 
 def _release(forked: Forked) -> None:
