@@ -11,29 +11,15 @@ where it matters) and should keep their own randomness seeded from their argumen
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-Driver = Callable[..., Any]
-DRIVERS: dict[str, Driver] = {}
+from grader.sandbox.registry import Registry
 
-
-def driver(name: str) -> Callable[[Driver], Driver]:
-    """Register ``fn`` as the driver called ``name``."""
-
-    def deco(fn: Driver) -> Driver:
-        DRIVERS[name] = fn
-        return fn
-
-    return deco
-
-
-def get(name: str) -> Driver:
-    try:
-        return DRIVERS[name]
-    except KeyError:
-        raise KeyError(f"unknown driver {name!r}; known: {', '.join(sorted(DRIVERS))}") from None
+DRIVERS = Registry("driver")
+driver = DRIVERS.register  # @driver("sgd_loop") registers a driver under that name
+get = DRIVERS.lookup
 
 
 def _batches(n: int, batch_size: int | None, steps: int, seed: int) -> list[np.ndarray]:

@@ -14,8 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader.sandbox.registry import Registry
+
 TestFunction = Callable[[Any], Any]
-TEST_FUNCTIONS: dict[str, TestFunction] = {}
+TEST_FUNCTIONS = Registry("test function")
 GRADIENTS: dict[str, TestFunction] = {}
 
 SHIFT = 1.5  # the minimum of shifted_quadratic is at x = 1.5 everywhere
@@ -137,9 +139,4 @@ def names() -> list[str]:
     return sorted(TEST_FUNCTIONS)
 
 
-def get(name: str) -> TestFunction:
-    """The function called ``name``; ``KeyError`` with the known names otherwise."""
-    try:
-        return TEST_FUNCTIONS[name]
-    except KeyError:
-        raise KeyError(f"unknown test function {name!r}; known: {', '.join(names())}") from None
+get = TEST_FUNCTIONS.lookup
