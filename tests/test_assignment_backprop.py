@@ -2,12 +2,10 @@
 component at fault. Each planted submission is the reference with one textual change."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from grader.cli import main
 from reference.submission import as_submission
+from tests.helpers_planted import Planted, assert_planted, grade_planted
 
 REFERENCE = as_submission("backprop")
 
@@ -86,35 +84,25 @@ def _planted(name: str) -> str:
     return REFERENCE.replace(old, new)
 
 
+NOT_PASSED = ("failed", "error", "timeout", "missing")
+SOURCES: Planted = {"reference": (REFERENCE, {}), **{
+    name: (_planted(name), {check: (NOT_PASSED, words) for check, words in expected.items()})
+    for name, (_, expected) in PLANTED.items()}}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    folder = tmp_path_factory.mktemp("planted")
-    (folder / "reference.py").write_text(REFERENCE, encoding="utf-8")
-    (folder / "global_w.py").write_text(REFERENCE + GLOBAL_W, encoding="utf-8")
-    for name in PLANTED:
-        (folder / f"{name}.py").write_text(_planted(name), encoding="utf-8")
-    out = folder / "out"
-    assert main(["grade", "backprop", str(folder), "--out", str(out), "--jobs", "2", "--quiet"]) == 0
-    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    return {s["id"]: s for s in results["submissions"]}
+    return grade_planted(tmp_path_factory.mktemp("planted"), "backprop", SOURCES, 30,
+                         extra={"global_w": REFERENCE + GLOBAL_W})
 
 
 def _not_passed(sub: dict) -> dict[str, dict]:
     return {c["id"]: c for c in sub["checks"] if c["status"] != "passed"}
 
 
-def test_reference_scores_full_marks(graded: dict[str, dict]) -> None:
-    assert _not_passed(graded["reference"]) == {}
-
-
-@pytest.mark.parametrize("name", sorted(PLANTED))
+@pytest.mark.parametrize("name", sorted(SOURCES))
 def test_planted_bug_costs_only_its_component_and_is_named(graded: dict[str, dict], name: str) -> None:
-    _, expected = PLANTED[name]
-    failing = _not_passed(graded[name])
-    assert set(failing) == set(expected), {k: v["message"][:120] for k, v in failing.items()}
-    for check_id, words in expected.items():
-        if words:
-            assert words in failing[check_id]["message"], failing[check_id]["message"]
+    assert_planted(graded[name], SOURCES[name][1])
 
 
 def test_forward_reading_globals_is_named(graded: dict[str, dict]) -> None:
