@@ -14,11 +14,11 @@ Prints the best-of-``repeat`` time of each (the naive loops run once) and the ra
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from reference.conv import Convolution
+from timing import best_time
 
 
 def naive_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -67,15 +67,6 @@ def direct_backward(x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> tuple[np.
             dx[:, :, i:i + FH, j:j + FW] += np.tensordot(g, W, axes=([1], [0]))
             dW += np.tensordot(g, x[:, :, i:i + FH, j:j + FW], axes=([0], [0]))
     return dx, dW, dout.sum(axis=(0, 2, 3))
-
-
-def best_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -101,7 +101,8 @@ def time_reports(run: GradeRun, out: Path) -> float:
 
 def startup(repeat: int) -> tuple[float, float]:
     """(median student-process start + load via the fork server, median fresh python + import numpy), seconds."""
-    from sandbox_startup import fresh_numpy, median_time, student_start
+    from sandbox_startup import fresh_numpy, student_start
+    from timing import median_time
 
     from grader.sandbox.process import fork_server
 

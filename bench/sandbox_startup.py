@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from grader.sandbox import InProcessStudent, Student  # noqa: E402
 from grader.sandbox.process import LoadResult, StudentProcess, fork_server  # noqa: E402
 from grader.sandbox.testing import submission  # noqa: E402
+from timing import median_time  # noqa: E402
 
 SOURCE = """
 import numpy as np
@@ -36,15 +37,6 @@ class Affine:
     def forward(self, x):
         return x @ self.W + self.b
 """
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def fresh_numpy() -> None:
