@@ -175,7 +175,7 @@ def test_relu_golden(student, golden):
     _golden_layer(student, golden, "Relu", ("matrix", "4d"))
 
 
-@check("Relu", "golden", points=0.5)
+@check("Relu", "golden", points=0.5, hidden=True)
 def test_relu_fresh(student):
     """forward and backward on shapes (3, 7) and (2, 2, 5)."""
     _fresh_activation(student, "Relu", (), 101)
@@ -212,7 +212,7 @@ def test_sigmoid_golden(student, golden):
     _golden_layer(student, golden, "Sigmoid", ("matrix", "4d"))
 
 
-@check("Sigmoid", "golden", points=0.5)
+@check("Sigmoid", "golden", points=0.5, hidden=True)
 def test_sigmoid_fresh(student):
     _fresh_activation(student, "Sigmoid", (), 111)
 
@@ -282,7 +282,7 @@ def test_tanh_golden(student, golden):
     _golden_layer(student, golden, "Tanh", ("matrix", "4d"))
 
 
-@check("Tanh", "golden", points=0.5)
+@check("Tanh", "golden", points=0.5, hidden=True)
 def test_tanh_fresh(student):
     _fresh_activation(student, "Tanh", (), 141)
 
@@ -346,7 +346,7 @@ def test_affine_golden_4d(student, golden):
     _affine_golden(student, golden, "batch4d")
 
 
-@check("Affine", "golden", points=1)
+@check("Affine", "golden", points=1, hidden=True)
 def test_affine_fresh(student):
     """x (5, 7) with W (7, 3), and x (4, 2, 3) with W (6, 2)."""
     for seed, x_shape, m in ((201, (5, 7), 3), (202, (4, 2, 3), 2)):
@@ -549,7 +549,7 @@ def test_flatten_golden(student, golden):
                 case.outputs["dx"], "for x of shape (2, 3, 2, 2)")
 
 
-@check("Flatten", "golden", points=0.75)
+@check("Flatten", "golden", points=0.75, hidden=True)
 def test_flatten_fresh(student):
     """(3, 4, 5) -> (3, 20) and a 2-D (5, 6) input that stays (5, 6)."""
     for seed, shape in ((501, (3, 4, 5)), (502, (5, 6))):
@@ -847,7 +847,7 @@ def _reference_run(start: dict[str, np.ndarray]) -> tuple[list[float], float]:
     return run["losses"][::CURVE_EVERY], _ref_net(run["params"]).accuracy(x_test, t_test)
 
 
-@check("TwoLayerNet", "convergence", points=3.5, timeout=60)
+@check("TwoLayerNet", "convergence", points=3.5, timeout=60, hidden=True)
 def test_twolayernet_learns_digits(student, golden):
     """300 mini-batch SGD steps (batch 100, lr 2.0) on 8x8 digits reach test accuracy >= 0.90.
 
