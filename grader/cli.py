@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="the assignments, their components and points")
     ls.add_argument("assignment", nargs="?", help="only this assignment")
+    __import__("grader.kit.cli").kit.cli.add_parser(sub)  # `grader kit`: grader/kit/cli.py
     return parser
 
 
@@ -103,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("grader: error: --jobs must be at least 1", file=sys.stderr)
         return 2
     try:
-        return {"grade": _cmd_grade, "check": _cmd_check, "list": _cmd_list}[args.command](args)
+        commands = {"grade": _cmd_grade, "check": _cmd_check, "list": _cmd_list}
+        return (getattr(args, "run", None) or commands[args.command])(args)
     except USER_ERRORS as exc:
         print(f"grader: error: {exc}", file=sys.stderr)
         return 2

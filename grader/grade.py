@@ -59,12 +59,16 @@ def check_points(assignment: Assignment, catalog: list[CheckInfo]) -> None:
 
 def _hidden_paths(assignment: Assignment, inputs: Sequence[str], workdir: Path, out_dir: Path | None) -> list[str]:
     """What a student process must not read: our reference and checks, other submissions, the output."""
-    import reference
-
-    project = Path(reference.__file__).resolve().parent.parent
-    hidden = {Path(reference.__file__).resolve().parent, assignment.path.resolve(), workdir.resolve()}
-    if (project / "pyproject.toml").exists():  # a source checkout: hide all of it
-        hidden.add(project)
+    hidden = {assignment.path.resolve(), workdir.resolve()}
+    try:
+        import reference
+    except ImportError:  # a student kit (grader kit) has no reference to hide
+        reference = None
+    if reference is not None:
+        project = Path(reference.__file__).resolve().parent.parent
+        hidden.add(Path(reference.__file__).resolve().parent)
+        if (project / "pyproject.toml").exists():  # a source checkout: hide all of it
+            hidden.add(project)
     for raw in inputs:
         p = Path(raw).resolve()
         hidden.add(p if p.is_dir() else p.parent)
