@@ -102,7 +102,18 @@ class BoundMethod:
         return owner._kit_backend.call(owner, self.name, args, kwargs)
 
 
-class AnswerObject:
+class AnswerClassType(type):
+    """The type of answer classes: ``ref.TwoLayerNet._scores`` (a class attribute) is a question too."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__") or name.startswith("_kit_"):
+            raise AttributeError(name)
+        real = next((k.__dict__["_kit_class_real"] for k in cls.__mro__ if k.__dict__.get("_kit_class_real")), None)
+        node = Node(cls._kit_class_backend, cls._kit_class_state, real, cls.__name__)
+        return cls._kit_class_backend.get(node, name)
+
+
+class AnswerObject(metaclass=AnswerClassType):
     """An instance of a reference class (a layer, an optimizer, a network). Subclasses made by
     :func:`answer_class` stand for the classes themselves, so ``ref.Affine(W, b)`` works as it reads."""
 

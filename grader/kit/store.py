@@ -101,6 +101,8 @@ class Reader:
         """The value ``data`` stands for; ``unmark`` turns ``{"obj"|"fn"|"class": key}`` into an object."""
         if not isinstance(data, dict):
             return data
+        if len(data) != 1:  # the two-key markers: {"class": key, "name": ...}, {"method": name, "of": key}
+            return unmark(data)
         (kind, body), = data.items()
         if kind == "nd":
             return self.arrays[body].copy()
