@@ -74,9 +74,18 @@ def _original(name: str) -> Any:
     return None
 
 
+def _kind(name: str) -> str:
+    """``"class"`` or ``"function"``: what the real helper was when the kit was built."""
+    question = keys.key("trusted", name, "kind")
+    for reader in BACKEND.readers:
+        if question in reader.entries:
+            return reader.entries[question]["value"]
+    return "function"
+
+
 def get(name: str) -> Any:
     """The stand-in for the student's ``name`` (a function or a class)."""
     original = _original(name)
-    if isinstance(original, type):
+    if _kind(name) == "class":
         return _stand_in_class(name, original)
     return _StandIn(name, original)
