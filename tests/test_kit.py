@@ -219,8 +219,9 @@ def test_fresh_venv_with_only_the_kit(wheel: Path, files, tmp_path: Path) -> Non
     py = env_dir / "bin" / "python"
     done = subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert subprocess.run([str(py), "-c", "import reference"], capture_output=True).returncode != 0
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    assert subprocess.run([str(py), "-c", "import reference"], capture_output=True, env=clean,
+                          cwd=tmp_path).returncode != 0
     good = subprocess.run([str(env_dir / "bin" / "grader-check"), "numerical", str(files["good"])],
                           capture_output=True, text=True, env={**clean, "NO_COLOR": "1"}, cwd=tmp_path)
     assert good.returncode == 0 and "✗" not in good.stdout, good.stdout + good.stderr

@@ -21,6 +21,7 @@ from grader.kit import keys
 from grader.kit.store import Reader
 
 GOLDEN_MODULE = "reference.golden"
+NOT_IN_KIT = "the student kit has no expected value for this"
 
 
 class NotInKit(AssertionError):
@@ -31,9 +32,11 @@ class NotInKit(AssertionError):
     def __init__(self, what: str) -> None:
         self.what = what
         super().__init__(
-            f"your result differs from the expected one on this check's public input, in a way the student kit "
-            f"cannot describe further ({what} was never computed when the kit was built). Compare your code with "
-            "the definition in the assignment; `grader check` of the full grader names the cause.")
+            f"{NOT_IN_KIT}: the check asked for {what} on values the model "
+            "solution never produced when the kit was built. Either your result differs from the expected one "
+            "earlier in this check, or values your own code made enter this check (e.g. your net's own random "
+            "parameters, drawn in another order) and your code may well be right. The full grader (`grader "
+            "check`) computes the expected value for your values.")
 
 
 class Backend:

@@ -57,6 +57,7 @@ class KitBuild:
     questions: int
     trusted_calls: int
     seconds: dict[str, float] = field(default_factory=dict)
+    student_dependent: list[str] = field(default_factory=list)  # left out: they ask the reference about the student's results
 
 
 def answer_files(packages: tuple[str, ...]) -> list[Path]:
@@ -112,7 +113,13 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         judge.writer.save(folder, judge.entries)
         student.writer.save(folder / TRUSTED_DIR, student.entries)
         t0 = time.perf_counter()
-        _replay_agrees(assignment, folder, subs, recorded)
+        replayed = _replay(folder, {k: subs[k] for k in ("solution", "rounded")})
+        _replay_agrees(assignment, replayed, recorded)
+        dependent = _student_dependent(replayed["rounded"])
+        if dependent:
+            drop = frozenset(n for n, cid in made["check_ids"].items() if cid in dependent)
+            made = _write_checks(assignment, folder, packages, lines, drop)
+            _drop_from_catalog(folder, dependent)
         seconds["verify"] = time.perf_counter() - t0
         _copy_engine(tree)
         _no_leaks(tree, lines)
@@ -122,8 +129,10 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         _write_readme(Path(out_dir), wheel, assignment)
         seconds["total"] = time.perf_counter() - started
         public = [c["id"] for c in recorded["solution"]["checks"]]
+        public = [c for c in public if c.split("[")[0] not in dependent]
         return KitBuild(wheel, assignment.name, public, made["hidden"], made["judge_only"],
-                        len(judge.entries), len(student.entries), {k: round(v, 3) for k, v in seconds.items()})
+                        len(judge.entries), len(student.entries), {k: round(v, 3) for k, v in seconds.items()},
+                        sorted(dependent))
     finally:
         _forget_modules(work)
         shutil.rmtree(work, ignore_errors=True)
@@ -131,16 +140,18 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
 
 # --------------------------------------------------------------------------------------- steps
 
-def _write_checks(assignment: Assignment, folder: Path, packages: tuple[str, ...], lines: set[str]) -> dict:
-    folder.mkdir(parents=True)
-    made: dict[str, list[str]] = {"hidden": [], "judge_only": [], "modules": []}
+def _write_checks(assignment: Assignment, folder: Path, packages: tuple[str, ...], lines: set[str],
+                  drop: frozenset[str] = frozenset()) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    made: dict[str, Any] = {"hidden": [], "judge_only": [], "modules": [], "check_ids": {}}
     for path in sorted(assignment.path.glob("*.py")):
         if not path.name.startswith("test_"):
             shutil.copyfile(path, folder / path.name)
             continue
-        result = transform(path.read_text(encoding="utf-8"), path.stem, assignment.name, packages, lines)
+        result = transform(path.read_text(encoding="utf-8"), path.stem, assignment.name, packages, lines, drop)
         (folder / path.name).write_text(result.source, encoding="utf-8")
-        made["hidden"] += result.hidden
+        made["hidden"] += [n for n in result.hidden if n not in drop]
+        made["check_ids"].update(result.check_ids)
         made["judge_only"] += [f"{path.stem}.{n}" for n in result.judge_only]
         if result.judge_only:
             made["modules"].append(path)
@@ -156,14 +167,16 @@ def _toml_str(text: str) -> str:
 
 def _recording_submissions(assignment: Assignment, settings: dict[str, Any], solution: Path | None,
                            folder: Path) -> dict[str, Path]:
-    from grader.kit.perturb import perturbed
+    from grader.kit.perturb import ROUNDED, perturbed
 
     source = solution_source(assignment, settings, solution)
     folder.mkdir(parents=True)
     subs = {"solution": folder / "solution.py", PERTURBED_ID: folder / f"{PERTURBED_ID}.py"}
     subs["solution"].write_text(source, encoding="utf-8")
     subs[PERTURBED_ID].write_text(perturbed(source), encoding="utf-8")
-    return subs
+    rounded = folder / "rounded.py"  # graded with the solution, after the recording
+    rounded.write_text(perturbed(source, ROUNDED), encoding="utf-8")
+    return {**subs, "rounded": rounded}
 
 
 def _grade(folder: Path, subs: dict[str, Path]) -> dict[str, dict]:
@@ -191,7 +204,7 @@ def _record(assignment: Assignment, folder: Path, subs: dict[str, Path], made: d
     judge, student = Record(judge_only=_originals(made["modules"])), Record()
     answers.register(folder, judge)
     with _recording_trusted(student):
-        recorded = _grade(folder, subs)
+        recorded = _grade(folder, {k: subs[k] for k in ("solution", PERTURBED_ID)})
     _forget_modules(folder)
     solution = recorded["solution"]
     if solution["status"] != "graded" or solution["score"] < solution["max_score"] - 1e-9:
@@ -221,24 +234,40 @@ def _recording_trusted(record: Record) -> Iterator[None]:
         trusted.TRUSTED.update(saved)
 
 
-def _replay_agrees(assignment: Assignment, folder: Path, subs: dict[str, Path], recorded: dict) -> None:
-    """The answers alone give the recording submissions the messages the reference gave them."""
+def _replay(folder: Path, subs: dict[str, Path]) -> dict[str, dict]:
+    """The kit's checks on ``subs``, answered from the recorded answers alone."""
     answers.register(folder, answers.Replay(folder))
     try:
-        replayed = _grade(folder, {"solution": subs["solution"]})
+        return _grade(folder, subs)
     finally:
         _forget_modules(folder)
+
+
+def _replay_agrees(assignment: Assignment, replayed: dict[str, dict], recorded: dict[str, dict]) -> None:
+    """The answers alone give the solution the results the reference gave it (full marks)."""
+    again = {c["id"]: c for c in replayed["solution"]["checks"]}
     problems = []
-    for sid, sub in [("solution", recorded["solution"])]:
-        again = {c["id"]: c for c in replayed[sid]["checks"]}
-        for c in sub["checks"]:
-            other = again.get(c["id"], {})
-            if (other.get("status"), other.get("message")) != (c["status"], c["message"]):
-                problems.append(f"{sid} {c['id']}: {c['status']} {c['message']!r} -> "
-                                f"{other.get('status')} {other.get('message')!r}")
+    for c in recorded["solution"]["checks"]:
+        other = again.get(c["id"], {})
+        if (other.get("status"), other.get("message")) != (c["status"], c["message"]):
+            problems.append(f"{c['id']}: {c['status']} {c['message']!r} -> {other.get('status')} {other.get('message')!r}")
     if problems:
         raise KitError(f"{assignment.path}: the recorded answers do not reproduce the checks' results (a public "
                        f"check whose inputs change from run to run?): " + "; ".join(problems[:5]))
+
+
+def _student_dependent(rounded: dict) -> set[str]:
+    """The checks that ask the reference about the student's own results (the kit cannot answer them for
+    code that is right but not bit for bit the solution): those whose replay on a rounded solution misses."""
+    return {c["id"].split("[")[0] for c in rounded["checks"] if answers.NOT_IN_KIT in c["message"]}
+
+
+def _drop_from_catalog(folder: Path, dependent: set[str]) -> None:
+    import json
+
+    path = folder / "catalog.json"
+    catalog = [c for c in json.loads(path.read_text(encoding="utf-8")) if c["id"].split("[")[0] not in dependent]
+    path.write_text(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _forget_modules(folder: Path) -> None:

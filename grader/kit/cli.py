@@ -30,5 +30,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{built.wheel}\n  {len(built.public)} public checks, {len(built.hidden)} hidden checks left out, "
           f"{built.questions} recorded answers, {built.trusted_calls} trusted-helper answers; "
           f"built in {built.seconds['total']:.1f} s")
+    if built.student_dependent:
+        print(f"  left out (their expected values depend on the student's own results): "
+              f"{', '.join(built.student_dependent)}")
     print(f"  install: pip install {built.wheel}   (Colab: see {args.out / ('README-' + built.assignment + '.md')})")
     return 0

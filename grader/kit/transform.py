@@ -25,6 +25,7 @@ HEADER = ("from grader.kit.answers import answers_for as _kit_answers_for, golde
 class Transformed:
     source: str
     hidden: list[str] = field(default_factory=list)       # the removed checks' function names
+    check_ids: dict[str, str] = field(default_factory=dict)  # function name -> check id (before any [case])
     judge_only: list[str] = field(default_factory=list)   # helpers shipped as recorded answers
 
 
@@ -43,6 +44,16 @@ def _is_hidden_check(node: ast.AST) -> bool:
 
 def _is_check(node: ast.AST) -> bool:
     return any(isinstance(d, ast.Call) and _name(d.func) == "check" for d in getattr(node, "decorator_list", []))
+
+
+def _check_id(node: ast.FunctionDef) -> str:
+    """The id ``@check`` gives the function (``id=`` or ``component/rest-of-the-name``)."""
+    from grader.checks import check_id
+
+    deco = next(d for d in node.decorator_list if isinstance(d, ast.Call) and _name(d.func) == "check")
+    given = next((kw.value.value for kw in deco.keywords if kw.arg == "id" and isinstance(kw.value, ast.Constant)), None)
+    component = deco.args[0].value if deco.args and isinstance(deco.args[0], ast.Constant) else ""
+    return given or check_id(node.name, str(component))
 
 
 def _first_import(tree: ast.Module) -> int:
@@ -104,8 +115,9 @@ def _is_submodule(dotted: str) -> bool:
 
 
 def transform(source: str, module: str, assignment: str, answer_packages: tuple[str, ...],
-              answers: set[str]) -> Transformed:
-    """The kit's version of the check module ``module`` (its file's stem) of ``assignment``."""
+              answers: set[str], drop: frozenset[str] = frozenset()) -> Transformed:
+    """The kit's version of the check module ``module`` (its file's stem) of ``assignment``; the checks named
+    in ``drop`` (function names) are removed like hidden ones."""
     tree = ast.parse(source)
     lines = source.splitlines()
     result = Transformed(source="")
@@ -121,7 +133,9 @@ def transform(source: str, module: str, assignment: str, answer_packages: tuple[
         if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             continue
         first, last = _start(node), node.end_lineno
-        if _is_hidden_check(node):
+        if _is_check(node):
+            result.check_ids[node.name] = _check_id(node)
+        if _is_hidden_check(node) or node.name in drop:
             result.hidden.append(node.name)
             replace[first] = (last, [])
         elif not _is_check(node) and _answer_like(node, lines, answer_names, answers):
