@@ -521,7 +521,8 @@ def test_grades_csv_columns_and_values(tmp_path: Path, results: dict[str, Any]) 
     write_grades_csv(results, path)
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["id", "score", "max_score", "percent", "status", *(i for i, *_ in CHECKS)]
+    assert list(rows[0]) == ["id", "score", "max_score", "percent", "status", *(i for i, *_ in CHECKS),
+                             "lms_user_id", "name", "late"]
     by_id = {r["id"]: r for r in rows}
     assert set(by_id) == {s["id"] for s in results["submissions"]}
     assert by_id["alice"]["score"] == "14" and by_id["alice"]["percent"] == "87.5"
@@ -544,8 +545,14 @@ def test_grades_csv_never_hands_a_spreadsheet_a_formula(tmp_path: Path) -> None:
     results = {"max_score": 1, "checks": [{"id": "relu/golden"}],
                "submissions": [{"id": i, "score": 1, "max_score": 1, "status": "graded",
                                 "checks": [{"id": "relu/golden", "score": 1}]}
-                               for i in ("=HYPERLINK(\"http://x\")", "+1", "@sum", "-2", "kim")]}
+                               for i in ("=HYPERLINK(\"http://x\")", "+1", "@sum", "-2", "kim", "mallory;=2+5;",
+                                         "a,b;\t@c", 'x" =1+1')]}
     path = write_grades_csv(results, tmp_path / "grades.csv")
     with path.open(newline="", encoding="utf-8") as f:
         ids = [r["id"] for r in csv.DictReader(f)]
-    assert ids == ["'=HYPERLINK(\"http://x\")", "'+1", "'@sum", "'-2", "kim"]
+    assert ids == ["'=HYPERLINK(\"http://x\")", "'+1", "'@sum", "'-2", "kim", "mallory;'=2+5;", "a,b;'\t'@c", "x\" '=1+1"]
+    text = path.read_text(encoding="utf-8")
+    for separator in (",", ";", "\t"):  # however a spreadsheet splits the file, no cell starts a formula
+        for line in text.splitlines():
+            for cell in line.split(separator):
+                assert not cell.strip().strip('"').lstrip().startswith(("=", "+", "-", "@")), (separator, cell)
