@@ -7,7 +7,8 @@ Accepts any mix of ``.py`` files, ``.ipynb`` notebooks, folders and ``.zip`` arc
 - a ``.zip`` given as a path is unpacked (safely, into ``workdir``) and treated like a folder; a
   single root folder inside it is looked through. A ``.zip`` *inside* a folder is an LMS bulk download
   (read like a folder) when its top level names two or more students the LMS way, else it is one
-  student's submission, treated like a sub-folder.
+  student's submission, treated like a sub-folder. A sub-folder holding two or more students' LMS-named
+  files (an unpacked bulk download) is read like a folder of submissions too.
 
 Every file given ends in exactly one place: a submission, or ``Discovery.skipped`` with the reason (a PDF,
 an older upload of a resubmission, the output folder of this run, an archive that cannot be read safely).
@@ -263,6 +264,8 @@ def _from_folder(folder: Path, shown: str, walk: _Walk, depth: int) -> Iterator[
             walk.skip(entry_shown + "/", "the output folder of this run: never graded")
         elif entry.is_dir() and (entry / STORE_MARKER).is_dir():
             walk.skip(entry_shown + "/", "an output folder of an earlier grader run: never graded")
+        elif entry.is_dir() and _names_lms_students([[child.name] for child in _entries(entry)]):
+            yield from _from_folder(entry, entry_shown, walk, depth)  # an unpacked LMS download
         elif entry.is_dir():
             yield _folder_submission(entry, entry_shown, student_id(entry.name), walk.assignment, lms_identity(entry.name))
         elif suffix in SOURCE_SUFFIXES:
@@ -445,6 +448,11 @@ def _is_lms_batch(archive: Path) -> bool:
     paths = [PurePosixPath(n).parts for n in names if n and not _ignored(PurePosixPath(n).parts)]
     while paths and len({p[0] for p in paths}) == 1 and all(len(p) > 1 for p in paths):
         paths = [p[1:] for p in paths]
+    return _names_lms_students(paths)
+
+
+def _names_lms_students(paths: Sequence[Sequence[str]]) -> bool:
+    """Do these top-level names belong to two or more LMS students (an LMS bulk download)?"""
     students = {(i.system, i.user_id) for p in paths if p and (i := lms_identity(p[0])) is not None}
     return len(students) >= 2
 
