@@ -373,7 +373,9 @@ def test_class_page_links_resolve_and_cover_every_student(site: Path, results: d
     html_text = (site / "index.html").read_text(encoding="utf-8")
     assert all(f'id="{a}"' in html_text for a in anchors)  # every sort link has its table
     for page in (site / "students").glob("*.html"):
-        assert all((page.parent / h).resolve().is_file() for h in outline(page).links)
+        links = outline(page).links
+        assert all((page.parent / h).resolve().is_file() for h in links if not h.startswith("#"))
+        assert all(f'id="{h[1:]}"' in page.read_text(encoding="utf-8") for h in links if h.startswith("#"))
 
 
 def test_class_page_lists_errors_timeouts_and_load_failures(site: Path) -> None:

@@ -128,7 +128,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     _wait_for(c, proc, 4 + 2)  # the 4 broken archives are stored at once, then 2 graded
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
-    c.ctrl_c = SimpleNamespace(code=proc.returncode, stdout=out, stderr=err, done=_done(c.out))
+    c.ctrl_c = SimpleNamespace(code=proc.returncode, stdout=out, stderr=err, done=_done(c.out),
+                               results=json.loads((c.out / "results.json").read_text(encoding="utf-8")))
 
     # rerun, then SIGKILL the whole process group mid-run
     proc = _start(c)
@@ -156,8 +157,9 @@ def test_ctrl_c_exits_130_with_one_line_on_how_to_resume(scenario) -> None:
                         r"run the same command again to grade the rest", last), last
     assert "Traceback" not in ctrl_c.stderr and "_pytest" not in ctrl_c.stderr and "KeyboardInterrupt" not in ctrl_c.stderr
     assert 6 <= ctrl_c.done < scenario.total
-    partial = json.loads((scenario.out / "results.json").read_text(encoding="utf-8"))  # rebuilt from the store
+    partial = ctrl_c.results  # the views are rebuilt from the store at once
     assert partial["complete"] is False and len(partial["submissions"]) == ctrl_c.done
+    assert len(partial["pending"]) == scenario.total - ctrl_c.done
 
 
 def test_sigkill_loses_nothing_and_leaves_no_sources_behind(scenario) -> None:
