@@ -87,6 +87,19 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+def _with(source: str, old: str, new: str) -> str:
+    at = source.rindex(old)  # the code, not the docstring that quotes it
+    return source[:at] + new + source[at + len(old):]
+
+
+_SOLUTION = as_submission("numerical")
+_GRADIENT = "grad[idx] = (f_plus - f_minus) / (2 * H)"
+CALLER_BUGS = {  # the descent diverges with the first one's own numerical_gradient, converges with a right one
+    "gradient_uphill": (_with(_SOLUTION, _GRADIENT, "grad[idx] = (f_minus - f_plus) / (2 * H)"), None),
+    "descent_uphill": (_with(_with(_SOLUTION, _GRADIENT, "grad[idx] = (f_plus - f_minus) / H"),
+                             "x -= lr * numerical_gradient(f, x)", "x += lr * numerical_gradient(f, x)"), None),
+}
+
 NO_REFERENCE = ("import sys; sys.modules['reference'] = None; "  # `import reference` raises ImportError
                 "from grader_kit.cli import main; sys.exit(main(sys.argv[1:]))")
 
@@ -137,10 +150,12 @@ def test_grader_check_names_the_bug_like_grader_check(unpacked: Path, files) -> 
 
 def test_every_planted_numerical_bug_gets_the_full_graders_messages(unpacked: Path, tmp_path: Path) -> None:
     """All planted bugs of tests/test_assignment_numerical.py, graded by the kit and by the grader: each public
-    check ends with the same status and message."""
+    check ends with the same status and message. Also a wrong numerical_gradient under a right gradient_descent
+    (graded alone: the kit's recorded stand-in for numerical_gradient in the student process) and a wrong
+    gradient_descent over a wrong numerical_gradient (the stand-in has no answer: the student's own is used)."""
     subs = tmp_path / "subs"
     subs.mkdir()
-    for name, (source, _) in PLANTED.items():
+    for name, (source, _) in {**PLANTED, **CALLER_BUGS}.items():
         (subs / f"{name}.py").write_text(source, encoding="utf-8")
     script = ("import sys, json; sys.modules['reference'] = None\n"
               "from grader.grade import grade\nfrom grader_kit.kit import folder_of\n"
@@ -159,6 +174,9 @@ def test_every_planted_numerical_bug_gets_the_full_graders_messages(unpacked: Pa
               if (c["status"], c["message"]) != (full[sid][c["id"]]["status"], full[sid][c["id"]]["message"])]
     assert differ == []
     assert sum(c["status"] == "failed" for s in kit.values() for c in s["checks"]) >= len(PLANTED) - 1
+    descent = {c["id"]: c["status"] for c in kit["descent_uphill"]["checks"]}
+    assert descent["gradient_descent/golden-seed"] == "failed"
+    assert {c["id"]: c["status"] for c in kit["gradient_uphill"]["checks"]}["gradient_descent/golden-seed"] == "passed"
 
 
 def test_kit_for_an_instructor_folder_needs_a_solution(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ REQUIRES = ["numpy>=1.24", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1"]
 LEFT_OUT = {"cli.py", "__main__.py", "sandbox/trusted.py", "kit/build.py", "kit/recording.py", "kit/transform.py",
             "kit/wheel.py", "kit/cli.py", "kit/perturb.py"}
 STUDENT = GRADER / "kit" / "student"
-TRUSTED_DIR = "trusted"
+TRUSTED_DIR = "trusted_answers"  # grader/sandbox/trusted_answers/<assignment>: what the kit's trusted.py reads
 PERTURBED_ID = "perturbed"
 
 
@@ -111,7 +111,7 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         judge, student, recorded = _record(assignment, folder, subs, made)
         seconds["record"] = time.perf_counter() - t0
         judge.writer.save(folder, judge.entries)
-        student.writer.save(folder / TRUSTED_DIR, student.entries)
+        student.writer.save(tree / "grader" / "sandbox" / TRUSTED_DIR / assignment.name, student.entries)
         t0 = time.perf_counter()
         replayed = _replay(folder, {k: subs[k] for k in ("solution", "rounded")})
         _replay_agrees(assignment, replayed, recorded)
