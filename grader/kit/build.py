@@ -13,8 +13,8 @@
 """
 from __future__ import annotations
 
-import ast
 import importlib.util
+import json
 import shutil
 import sys
 import tempfile
@@ -110,8 +110,9 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         t0 = time.perf_counter()
         judge, student, recorded = _record(assignment, folder, subs, made)
         seconds["record"] = time.perf_counter() - t0
+        trusted_folder = tree / "grader" / "sandbox" / TRUSTED_DIR / assignment.name
         judge.writer.save(folder, judge.entries)
-        student.writer.save(tree / "grader" / "sandbox" / TRUSTED_DIR / assignment.name, student.entries)
+        student.writer.save(trusted_folder, student.entries)
         t0 = time.perf_counter()
         replayed = _replay(folder, {k: subs[k] for k in ("solution", "rounded")})
         _replay_agrees(assignment, replayed, recorded)
@@ -120,6 +121,8 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
             drop = frozenset(n for n, cid in made["check_ids"].items() if cid in dependent)
             made = _write_checks(assignment, folder, packages, lines, drop)
             _drop_from_catalog(folder, dependent)
+            judge.writer.save(folder, judge.without(set(drop)))
+            student.writer.save(trusted_folder, student.without(set(drop)))
         seconds["verify"] = time.perf_counter() - t0
         _copy_engine(tree)
         _no_leaks(tree, lines)
@@ -131,7 +134,7 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         public = [c["id"] for c in recorded["solution"]["checks"]]
         public = [c for c in public if c.split("[")[0] not in dependent]
         return KitBuild(wheel, assignment.name, public, made["hidden"], made["judge_only"],
-                        len(judge.entries), len(student.entries), {k: round(v, 3) for k, v in seconds.items()},
+                        len(json.loads((folder / ANSWERS_JSON).read_text(encoding="utf-8"))), len(student.entries), {k: round(v, 3) for k, v in seconds.items()},
                         sorted(dependent))
     finally:
         _forget_modules(work)
@@ -263,8 +266,6 @@ def _student_dependent(rounded: dict) -> set[str]:
 
 
 def _drop_from_catalog(folder: Path, dependent: set[str]) -> None:
-    import json
-
     path = folder / "catalog.json"
     catalog = [c for c in json.loads(path.read_text(encoding="utf-8")) if c["id"].split("[")[0] not in dependent]
     path.write_text(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

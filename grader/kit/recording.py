@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import types
 from typing import Any
 
@@ -42,6 +43,7 @@ class Record(Backend):
         self.writer = Writer()
         self.judge_only = judge_only or {}  # check module name -> the original module (real helpers)
         self.questions = 0
+        self.asked_by: dict[str, set[str]] = {}  # question -> the check functions that asked it
 
     # -- the real thing behind a node
     def real(self, node: Any) -> Any:
@@ -79,6 +81,11 @@ class Record(Backend):
     def _store(self, question: str, answer: dict[str, Any]) -> None:
         self.questions += 1
         self.entries[question] = answer
+        self.asked_by.setdefault(question, set()).add(current_check())
+
+    def without(self, functions: set[str]) -> dict[str, Any]:
+        """The entries, less those asked only by the check functions ``functions`` (left out of the kit)."""
+        return {q: a for q, a in self.entries.items() if not self.asked_by.get(q) or self.asked_by[q] - functions}
 
     def _data(self, value: Any) -> Any:
         return self.writer.to_data(value, marker_of)
@@ -132,6 +139,12 @@ class Record(Backend):
     def set(self, node: Any, name: str, value: Any) -> None:
         setattr(self.real(node), name, _unwrap(value))
         super().set(node, name, value)
+
+
+def current_check() -> str:
+    """The test function pytest is running now (``test_x`` of ``path::test_x[solution] (call)``), or ``""``."""
+    running = os.environ.get("PYTEST_CURRENT_TEST", "")
+    return running.split("::")[-1].split("[")[0].split(" ")[0] if "::" in running else ""
 
 
 def exc_from(raised: list[str]) -> Exception:

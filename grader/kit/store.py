@@ -77,14 +77,30 @@ class Writer:
         raise Unstorable(f"a value of type {type(value).__qualname__}")
 
     def save(self, folder: Path, entries: dict[str, Any]) -> None:
+        """Write ``entries`` and the arrays they refer to (renumbered: arrays of dropped entries are left out)."""
+        used: dict[int, int] = {}
+        entries = _renumber(entries, used)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ANSWERS_JSON).write_text(json.dumps(entries, sort_keys=True, separators=(",", ":")),
                                            encoding="utf-8")
         with zipfile.ZipFile(folder / ANSWERS_NPZ, "w", zipfile.ZIP_DEFLATED) as zf:
-            for i, array in enumerate(self.arrays):
+            for old, i in used.items():
+                array = self.arrays[old]
                 buffer = io.BytesIO()
                 np.save(buffer, array, allow_pickle=False)
                 zf.writestr(f"a{i}.npy", buffer.getvalue())
+
+
+def _renumber(data: Any, used: dict[int, int]) -> Any:
+    """``data`` with its array references renumbered in order of first use (``used``: old -> new)."""
+    if isinstance(data, list):
+        return [_renumber(v, used) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if len(data) == 1 and next(iter(data)) in ("nd", "scalar") and isinstance(next(iter(data.values())), int):
+        (kind, old), = data.items()
+        return {kind: used.setdefault(old, len(used))}
+    return {k: _renumber(v, used) for k, v in data.items()}
 
 
 class Reader:
