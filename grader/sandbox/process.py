@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -42,16 +43,47 @@ CONTROL_TIMEOUT = 20.0  # seconds for the fork server to answer a command
 MAX_RESTARTS = 20
 
 BOOT = r"""
-import json, sys, types
-cfg = json.loads(sys.argv[1])
-sys.path[:0] = cfg["paths"]
-for name, path in cfg["packages"]:
-    module = types.ModuleType(name)
-    module.__path__ = [path]
-    sys.modules[name] = module
+import importlib.abc, importlib.machinery, json, os, sys
+with os.fdopen(int(sys.argv[1]), "rb") as fh:
+    cfg = json.loads(fh.read())
+SOURCES = cfg.pop("modules")
+
+
+class FromMemory(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name not in SOURCES:
+            return None
+        origin = name.replace(".", "/") + ("/__init__.py" if SOURCES[name][0] else ".py")
+        spec = importlib.machinery.ModuleSpec(name, self, origin=origin, is_package=SOURCES[name][0])
+        spec.has_location = True
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(compile(SOURCES[module.__name__][1], module.__spec__.origin, "exec"), module.__dict__)
+
+
+sys.meta_path.insert(0, FromMemory())
 from grader.sandbox.forkserver import main
-main(cfg["fd"], cfg["judge"])
+main(cfg, int(sys.argv[2]), cfg["judge"])
 """
+# The fork server's own modules (sent as source: nothing else of the grader is readable from it).
+SERVER_MODULES = ("grader.loaded", "grader.sandbox.syscalls", "grader.sandbox.rootfs", "grader.sandbox.cgroups",
+                  "grader.sandbox.isolation", "grader.sandbox.forkserver", "grader.sandbox.protocol",
+                  "grader.sandbox.registry", "grader.sandbox.drivers", "grader.sandbox.testfns",
+                  "grader.sandbox.runtime")
+
+
+def server_sources() -> dict[str, tuple[bool, str]]:
+    """module name -> (is a package, source): the runtime, its protocol, drivers and test functions."""
+    sandbox = PROJECT_ROOT / "grader" / "sandbox"
+    names = [*SERVER_MODULES, *(f"grader.sandbox.{p.stem}" for p in sorted(sandbox.glob("drivers_*.py")))]
+    sources = {"grader": (True, ""), "grader.sandbox": (True, "")}
+    for name in names:
+        sources[name] = (False, (PROJECT_ROOT / (name.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+    return sources
 
 
 # --------------------------------------------------------------------------- the fork server client
@@ -80,40 +112,47 @@ class ForkServerClient:
     taken, also shows that it is confined and serving.
     """
 
-    def __init__(self, scratch_root: str) -> None:
-        import numpy
+    def __init__(self, scratch_root: str | None = None, namespaces: bool = True) -> None:
+        from grader.sandbox import rootfs
 
         self.token = uuid.uuid4().hex
+        self.scratch_root = scratch_root
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cfg = {
-            "paths": [str(Path(numpy.__file__).resolve().parent.parent)],
-            "packages": [("grader", str(PROJECT_ROOT / "grader")),
-                         ("grader.sandbox", str(PROJECT_ROOT / "grader" / "sandbox"))],
-            "fd": theirs.fileno(),
-            "judge": os.getpid(),
-        }
+        spec = rootfs.root_spec()
+        cfg = {"modules": server_sources(), "root": spec, "site": str(Path(spec["packages"]["numpy"]).parent),
+               "drivers": [n for n in server_sources() if n.startswith("grader.sandbox.drivers_")],
+               "judge": os.getpid(), "namespaces": namespaces}
+        read_cfg, write_cfg = os.pipe()
+        interpreter = os.path.realpath(sys.executable)  # the base interpreter, not a virtualenv's link
+        self.cgroup_folders: list[str] = []
         debug = os.environ.get("DLFS_SANDBOX_DEBUG")
+        # argv and environment name nothing of the grader's location: a student process inherits both
         self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-s", "-S", "-c", BOOT, json.dumps(cfg)],
-            env=self._environment(scratch_root), cwd=scratch_root, pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
-            start_new_session=True,
+            [interpreter, "-I", "-S", "-c", BOOT, str(read_cfg), str(theirs.fileno())],
+            executable=interpreter, env=self._environment(), cwd="/",
+            pass_fds=[theirs.fileno(), read_cfg], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=None if debug else subprocess.DEVNULL, start_new_session=True,
         )
         theirs.close()
+        os.close(read_cfg)
+        with os.fdopen(write_cfg, "wb") as fh:
+            with contextlib.suppress(BrokenPipeError):
+                fh.write(json.dumps(cfg).encode())
         self.sock, self.lock = ours, threading.RLock()
         self.pending: deque[tuple[str, Callable[[dict[str, Any], list[int]], None]]] = deque()
         self.spare: Forked | None = None
         hello, _ = self.call({"cmd": "hello"}, timeout=60.0)
         self.pid, self.namespaces, self.root = hello["pid"], hello["namespaces"], hello["root"]
+        self.rooted, self.cgroup_folders = hello.get("rooted", ""), hello.get("cgroups", [])
 
-    def _environment(self, scratch_root: str) -> dict[str, str]:
+    def _environment(self) -> dict[str, str]:
+        """An allow-list: no variable names a path of the grader (a student process inherits these)."""
         env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-            "HOME": scratch_root, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
-            "DLFS_SANDBOX": self.token, "DLFS_PROJECT_ROOT": str(PROJECT_ROOT),
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/", "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "DLFS_SANDBOX": self.token,
         }
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH"):  # needed for correct BLAS here
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed for correct BLAS on some CPUs
             if key in os.environ:
                 env[key] = os.environ[key]
         return env
@@ -188,7 +227,10 @@ class ForkServerClient:
         return taken
 
     def _fork(self, key: str, config: dict[str, Any], scratch_root: str, prefix: str) -> Forked:
-        scratch = tempfile.mkdtemp(prefix=f"{prefix}-", dir=scratch_root)
+        """Ask for a student process; without namespaces it gets a scratch folder on the host (with
+        them, its working folder is a private tmpfs)."""
+        scratch = "" if self.namespaces and config.get("namespaces", True) else \
+            tempfile.mkdtemp(prefix=f"{prefix}-", dir=scratch_root or default_scratch_root())
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         forked = Forked(key, scratch, ours)
 
@@ -199,7 +241,8 @@ class ForkServerClient:
             self.post({"cmd": "spawn", "config": dict(config, scratch=scratch)}, [theirs.fileno()], spawned)
         except StudentCrashed:
             ours.close()
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
             raise
         finally:
             theirs.close()
@@ -246,6 +289,9 @@ class ForkServerClient:
         self.pending.clear()
         if spare is not None:
             _release(spare)
+        from grader.sandbox.cgroups import remove_folders
+
+        remove_folders(self.cgroup_folders)
 
     def spare_pids(self) -> set[int]:
         """The spare student process and its child (PID 1 of its namespace): not a submission's."""
@@ -290,7 +336,8 @@ def _release(forked: Forked) -> None:
     if forked.pidfd is not None:
         os.close(forked.pidfd)
     forked.pidfd = None
-    shutil.rmtree(forked.scratch, ignore_errors=True)
+    if forked.scratch:
+        shutil.rmtree(forked.scratch, ignore_errors=True)
 
 
 def _drop_reply(reply: dict[str, Any], fds: list[int]) -> None:
@@ -316,12 +363,12 @@ def fork_server() -> ForkServerClient:
         if _SERVER is None or not _SERVER.alive():
             if _SERVER is not None:
                 _SERVER.terminate()  # closes its socket, deletes its spare's scratch dir
-            _SERVER = ForkServerClient(default_scratch_root())
+            _SERVER = ForkServerClient()
         return _SERVER
 
 
 def isolation_available() -> bool:
-    """Can student processes get mount + PID namespaces on this machine?"""
+    """Do student processes get the allow-list root and their own namespaces on this machine?"""
     return bool(fork_server().namespaces)
 
 
@@ -364,6 +411,7 @@ class LoadResult:
 
 
 _LIVE: "weakref.WeakSet[StudentProcess]" = weakref.WeakSet()
+_GENERATIONS = itertools.count(1)  # unique across processes: a handle from one never passes for another's
 
 
 class StudentProcess:
@@ -371,14 +419,20 @@ class StudentProcess:
 
     def __init__(self, loaded: LoadedSubmission, *, memory_mb: int = 2048, scratch_root: str | None = None,
                  hide_paths: Iterable[str] = (), cpu_seconds: int = 600, load_budget: float = 10.0,
-                 statement_timeout: float = 3.0, namespaces: bool = True) -> None:
+                 statement_timeout: float = 3.0, namespaces: bool = True, disk_mb: int = 256) -> None:
+        """``hide_paths`` is accepted for compatibility and not needed: the allow-list root holds only what
+        it names. ``scratch_root`` is used only where namespaces are not available."""
         self.loaded = loaded
+        self.options = dict(memory_mb=memory_mb, scratch_root=scratch_root, cpu_seconds=cpu_seconds,
+                            load_budget=load_budget, statement_timeout=statement_timeout, namespaces=namespaces,
+                            disk_mb=disk_mb)
         self.memory_mb, self.cpu_seconds, self.load_budget = memory_mb, cpu_seconds, load_budget
-        self.statement_timeout = statement_timeout
+        self.statement_timeout, self.disk_mb = statement_timeout, disk_mb
         self.scratch_root = scratch_root
         self.hide_paths = [str(p) for p in hide_paths]
         self.namespaces = namespaces
-        self.generation = 0
+        self.standins: dict[str, str] = {}  # the submission's name -> trusted helper, re-applied after a restart
+        self.generation = next(_GENERATIONS)
         self.restarts = 0
         self.load_result: LoadResult | None = None
         self.scratch: str | None = None
@@ -404,6 +458,7 @@ class StudentProcess:
             names, notes = self._load()
             isolation = self.isolation
             self.load_result = LoadResult(names, notes, isolation, time.monotonic() - t0)
+            self._apply_standins(self.standins)
         elif not self.alive:
             self._restart()
         return self.load_result
@@ -414,14 +469,37 @@ class StudentProcess:
         self.restarts += 1
         self._spawn()
         self._load()
+        self._apply_standins(self.standins)
+
+    def fresh(self) -> "StudentProcess":
+        """A new, separate student process for the same submission with the same limits (not started)."""
+        return StudentProcess(self.loaded, hide_paths=self.hide_paths, **self.options)
+
+    def stand_in(self, name: str, trusted_name: str | None) -> None:
+        """From now on (and after any restart) the submission's ``name`` is the trusted helper
+        ``trusted_name`` (None: the student's own again): its source is sent to this process only
+        (see ``grader/sandbox/standins.py``)."""
+        if trusted_name is None:
+            self.standins.pop(name, None)
+        else:
+            self.standins[name] = trusted_name
+        if self.load_result is not None and self.alive:
+            self._apply_standins({name: trusted_name})
+
+    def _apply_standins(self, standins: dict[str, str | None]) -> None:
+        self._exchange_all([standin_request(name, trusted_name) for name, trusted_name in standins.items()])
+
+    def _exchange_all(self, headers: list[dict[str, Any]]) -> None:
+        for header in headers:
+            self._exchange(header, None, 30.0, f"putting a trusted {header.get('binding')} in place")
 
     def _spawn(self) -> None:
         """Take a confined process from the fork server (usually its spare) and give it the submission."""
         self._server = server = fork_server()
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.loaded.id)[:40] or "student"
-        config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds,
-                  "hide": self.hide_paths + _default_hidden(), "namespaces": self.namespaces}
-        forked = server.student(config, self.scratch_root or default_scratch_root(), safe)
+        config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds, "disk_mb": self.disk_mb,
+                  "namespaces": self.namespaces}
+        forked = server.student(config, self.scratch_root or "", safe)
         self.pid, self._pidfd, self._sock, self.scratch = forked.pid, forked.pidfd, forked.sock, forked.scratch
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
@@ -534,7 +612,7 @@ class StudentProcess:
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
         self._sock = self._pidfd = self.pid = self.scratch = self._poller = self._server = None
-        self.generation += 1
+        self.generation = next(_GENERATIONS)
         return status
 
     def close(self) -> None:
@@ -550,17 +628,17 @@ class StudentProcess:
         self.close()
 
 
+def standin_request(name: str, trusted_name: str | None) -> dict[str, Any]:
+    """The request that makes the submission's ``name`` the trusted helper ``trusted_name`` (None: undo)."""
+    from grader.sandbox.standins import source_of
+
+    if trusted_name is None:
+        return {"op": "standin", "name": name, "source": None}
+    return {"op": "standin", "name": name, "binding": trusted_name, "source": source_of(trusted_name)}
+
+
 def _note(stmt: Any, message: str) -> LoadNote:
     return LoadNote(message, stmt.lineno, stmt.cell, "warning")
-
-
-def _default_hidden() -> list[str]:
-    """The grading code: the project checkout (reference, assignments, tests, golden store, .git)."""
-    hidden = [str(PROJECT_ROOT)] if (PROJECT_ROOT / "pyproject.toml").exists() else []
-    for pkg in ("reference", "assignments", "tests"):
-        if (PROJECT_ROOT / pkg).is_dir():
-            hidden.append(str(PROJECT_ROOT / pkg))
-    return hidden
 
 
 def sandbox_processes(token: str | None = None) -> list[int]:

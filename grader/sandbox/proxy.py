@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import testfns
-from grader.sandbox.process import LoadResult, StudentProcess
+from grader.sandbox.process import _GENERATIONS, LoadResult, StudentProcess, standin_request
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, ProtocolError, TestFnRef, encode_message, split_frame,
 )
@@ -36,6 +36,7 @@ class Student:
                                                   hide_paths=hide_paths, **options)
         self._check_id, self._calls, self._timeout = "", 0, DEFAULT_TIMEOUT
         self._names: dict[str, str] | None = None
+        self._ordinary: Any = None  # the usual backend while a block of ``replaced`` runs in a separate one
         self.last_output = ("", "")  # (stdout, stderr) of the last request, capped: for diagnostics only
 
     # ---- facts
@@ -97,15 +98,24 @@ class Student:
 
     @contextlib.contextmanager
     def replaced(self, name: str, trusted_name: str | None = None) -> Iterator[None]:
-        """Within the block the student's top-level ``name`` is ``grader.sandbox.trusted.TRUSTED[trusted_name]``
-        (default: the same name), so a caller is graded without its broken helper."""
-        self._request("replace", f"replacing {name}", name=name, trusted=trusted_name or name)
-        self._replace_generation = self._backend.generation
+        """Within the block the student's top-level ``name`` is the trusted helper ``trusted_name`` (default:
+        the same name; see ``grader/sandbox/trusted.py``), so a caller is graded without its broken helper.
+
+        The block runs in a separate student process of its own, started for it and closed after it: the
+        trusted helper never enters the process the other checks use. Objects made before the block are
+        not usable inside it (nor those made inside after it)."""
+        outer = self._ordinary is None
+        if outer:
+            self._ordinary, self._backend = self._backend, self._backend.fresh()
+        self._backend.stand_in(name, trusted_name or name)
         try:
             yield
         finally:
-            if self._backend.generation == self._replace_generation:
-                self._request("replace", f"restoring {name}", name=name, trusted=None)
+            if outer:
+                self._backend.close()
+                self._backend, self._ordinary = self._ordinary, None
+            else:
+                self._backend.stand_in(name, None)
 
     def testfn(self, name: str) -> TestFnRef:
         """A trusted test function, to pass as an argument (``student.numerical_gradient(f, x)``)."""
@@ -180,12 +190,18 @@ class InProcessBackend:
     """Runs the submission in *this* process, with no isolation at all (benchmarks and tests only).
     Requests and replies still go through the protocol encoder so behaviour matches."""
 
-    generation = 0
-
     def __init__(self, loaded: LoadedSubmission) -> None:
         self.loaded = loaded
         self.runtime = Runtime(patch_random=True)
         self.result: LoadResult | None = None
+        self.generation = next(_GENERATIONS)
+
+    def fresh(self) -> "InProcessBackend":
+        return InProcessBackend(self.loaded)
+
+    def stand_in(self, name: str, trusted_name: str | None) -> None:
+        self.start()
+        self._handle(standin_request(name, trusted_name), None)
 
     def start(self) -> LoadResult:
         if self.result is None:

@@ -6,7 +6,7 @@ benchmarks only, inside the judge (``InProcessStudent``). It executes each kept 
 student's file name and true line numbers, then serves requests (one frame in, one frame out):
 
 ``init`` ``exec`` ``names`` ``call`` ``getattr`` ``setattr`` ``getitem`` ``setitem`` ``value`` ``put``
-``driver`` ``release`` ``ping``.
+``driver`` ``release`` ``ping`` ``standin``.
 
 Replies are ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"kind", "type", "message",
 "traceback", "where"}}``, both with the call's captured ``stdout``/``stderr``. ``kind`` is
@@ -31,11 +31,6 @@ import numpy as np
 
 from grader.loaded import LoadedSubmission, LoadNote, Statement
 from grader.sandbox import drivers, testfns
-
-try:
-    from grader.sandbox import trusted
-except ImportError:  # pragma: no cover - the stand-ins are optional
-    trusted = None  # type: ignore[assignment]
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef, encode_message,
     recv_frame, send_frame,
@@ -328,20 +323,22 @@ class Runtime:
             self.handles.pop(hid, None)
         return {"ok": True, "value": None}, None
 
-    def op_replace(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
-        """Rebind top-level ``name`` to ``grader.sandbox.trusted.TRUSTED[trusted]`` (or back)."""
+    def op_standin(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
+        """Rebind top-level ``name`` to ``binding`` defined by ``source`` (a trusted helper's text, sent only
+        to a process started for the check that needs it), or back to the student's own when ``source``
+        is null."""
         name = str(header["name"])
-        if header.get("trusted") is None:
+        if header.get("source") is None:
             saved = self.replaced.pop(name, _ABSENT)
             if saved is _NOTHING:
                 self.namespace.pop(name, None)
             elif saved is not _ABSENT:
                 self.namespace[name] = saved
             return {"ok": True, "value": None}, None
-        if trusted is None:
-            raise ProtocolError("no trusted stand-ins are available")
+        helpers: dict[str, Any] = {"__name__": "trusted_helpers"}
+        exec(compile(str(header["source"]), "trusted_helpers.py", "exec"), helpers)
         self.replaced.setdefault(name, self.namespace.get(name, _NOTHING))
-        self.namespace[name] = trusted.get(str(header["trusted"]))
+        self.namespace[name] = helpers[str(header["binding"])]
         return {"ok": True, "value": None}, None
 
     def op_ping(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
