@@ -227,10 +227,9 @@ class ForkServerClient:
         return taken
 
     def _fork(self, key: str, config: dict[str, Any], scratch_root: str, prefix: str) -> Forked:
-        """Ask for a student process; without namespaces it gets a scratch folder on the host (with
-        them, its working folder is a private tmpfs)."""
-        scratch = "" if self.namespaces and config.get("namespaces", True) else \
-            tempfile.mkdtemp(prefix=f"{prefix}-", dir=scratch_root or default_scratch_root())
+        """Ask for a student process; where the fork server has no allow-list root it gets a scratch
+        folder on the host (in the root, its working folder is a private tmpfs)."""
+        scratch = "" if self.rooted else tempfile.mkdtemp(prefix=f"{prefix}-", dir=scratch_root or default_scratch_root())
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         forked = Forked(key, scratch, ours)
 
