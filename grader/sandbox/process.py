@@ -40,6 +40,8 @@ from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_fr
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTROL_TIMEOUT = 20.0  # seconds for the fork server to answer a command
+UNREADABLE = "your code sent a reply the grader cannot read"
+STALE_REPLIES = 16  # replies to earlier requests skipped at most (code that wrote its own on the channel)
 MAX_RESTARTS = 20
 
 BOOT = r"""
@@ -442,6 +444,7 @@ class StudentProcess:
         self._server: ForkServerClient | None = None  # the fork server that forked the current process
         self._poller: Any = None
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
+        self._requests = 0  # requests sent to this submission's processes (replies carry the number)
         _LIVE.add(self)
 
     @property
@@ -522,8 +525,11 @@ class StudentProcess:
                                       min(self.statement_timeout, self.load_budget), "loading")
         except (StudentTimeout, StudentCrashed, StudentBadValue):
             return None
-        notes = {int(i): LoadNote(**note) for i, note in reply["notes"].items()}
-        return reply["names"], [n for _, n in sorted({**notes, **self._bad}.items())]
+        try:
+            notes = {int(i): LoadNote(**note) for i, note in reply["notes"].items()}
+            return _names(reply), [n for _, n in sorted({**notes, **self._bad}.items())]
+        except (KeyError, TypeError, ValueError, AttributeError, StudentBadValue):
+            return None  # not what the runtime sends: load statement by statement
 
     def _load_one_by_one(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements; one that hangs or kills the process is skipped and the process restarted.
@@ -551,12 +557,15 @@ class StudentProcess:
                 furthest, index = max(furthest, index + 1), 0
                 continue
             if reply.get("note") and first_run:
-                notes[index] = LoadNote(**reply["note"])
+                try:
+                    notes[index] = LoadNote(**reply["note"])
+                except (TypeError, ValueError):
+                    notes[index] = _note(statements[index], f"{UNREADABLE} while running this statement")
             index += 1
             furthest = max(furthest, index)
         reply, _ = self._exchange({"op": "names"}, None, 10.0, "listing names")
         merged = sorted({**notes, **self._bad}.items())
-        return reply["names"], [n for _, n in merged]
+        return _names(reply), [n for _, n in merged]
 
     def exchange(self, header: dict[str, Any], encoder: Encoder | None = None, timeout: float = 10.0,
                  what: str = "call") -> tuple[dict[str, Any], list[bytes]]:
@@ -569,11 +578,12 @@ class StudentProcess:
     def _exchange(self, header: dict[str, Any], encoder: Encoder | None, timeout: float,
                   what: str) -> tuple[dict[str, Any], list[bytes]]:
         assert self._sock is not None
-        frame = encode_message(header, encoder)
+        self._requests += 1
+        frame = encode_message(dict(header, id=self._requests), encoder)
         deadline = time.monotonic() + timeout
         try:
             send_frame(self._sock, frame, deadline)
-            return recv_frame(self._sock, deadline, self._wait)
+            return self._reply_to(self._requests, deadline)
         except protocol.Timeout:
             self._die(kill=True)
             raise StudentTimeout(timeout, what) from None
@@ -581,7 +591,20 @@ class StudentProcess:
             raise StudentCrashed(describe_exit(self._die(kill=False), self.cpu_seconds)) from None
         except protocol.ProtocolError as exc:
             self._die(kill=True)
-            raise StudentBadValue(f"the student process sent an unusable answer: {exc}") from None
+            raise StudentBadValue(f"{UNREADABLE} ({exc}; did it write to a file descriptor it did not open?)") \
+                from None
+
+    def _reply_to(self, request: int, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
+        """The reply to request number ``request``, each frame refused from its prefix if over
+        ``MAX_REPLY``; replies to earlier requests (extra frames that student code wrote) are skipped."""
+        assert self._sock is not None
+        for _ in range(STALE_REPLIES):
+            header, blobs = recv_frame(self._sock, deadline, self._wait, max_bytes=protocol.MAX_REPLY)
+            if protocol.check_reply(header)["id"] == request:
+                return header, blobs
+            if not 0 < header["id"] < request:
+                raise protocol.ProtocolError(f"a reply to request {header['id']}, not {request}")
+        raise protocol.ProtocolError("too many replies to earlier requests")
 
     def _wait(self, remaining: float | None) -> None:
         """Block until the socket is readable; PeerClosed if only the process's pidfd fired (it died)."""
@@ -625,6 +648,13 @@ class StudentProcess:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _names(reply: dict[str, Any]) -> dict[str, str]:
+    names = reply.get("names")
+    if type(names) is not dict or not all(type(k) is str and type(v) is str for k, v in names.items()):
+        raise StudentBadValue(f"{UNREADABLE} (the list of names it defines)")
+    return names
 
 
 def standin_request(name: str, trusted_name: str | None) -> dict[str, Any]:

@@ -164,13 +164,14 @@ class Runtime:
             except BaseException as exc:  # noqa: B036 - student code may raise anything
                 reply, encoder = {"ok": False, "error": self._error(exc)}, None
         reply["stdout"], reply["stderr"] = out.text(), err.text()
+        reply["id"] = header.get("id") if type(header.get("id")) is int else 0
         return self._frame(reply, encoder)
 
     def _frame(self, reply: dict[str, Any], encoder: Encoder | None) -> bytes:
         try:
             return encode_message(reply, encoder)
         except Exception as exc:  # too large after all: say so instead of sending it
-            bad = {"ok": False, "error": self._error(exc), "stdout": "", "stderr": ""}
+            bad = {"ok": False, "error": self._error(exc), "stdout": "", "stderr": "", "id": reply.get("id", 0)}
             return encode_message(bad)
 
     def _resolve(self, ref: Any) -> Any:
