@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, type=Path, metavar="DIR", help="where results.json and the reports go")
     g.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    g.add_argument("--allow-weak-isolation", action="store_true",
+                   help="grade even where student code can be confined by rlimits only (no namespaces)")
 
     c = sub.add_parser("check", help="check one submission of yours and read the result here")
     c.add_argument("assignment")
@@ -58,6 +60,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.advance(f"{record['submission']}: {record['id']}")
 
+    _refuse_weak_isolation(args.allow_weak_isolation)
     run = grade(args.assignment, args.paths, args.out, jobs=args.jobs, on_start=start, on_verdict=advance)
     if progress is not None:
         progress.close()
@@ -65,6 +68,15 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print(render_class_summary(run.results))
         print(f"results: {args.out / 'results.json'}\nclass report: {args.out / 'index.html'}")
     return 0
+
+
+def _refuse_weak_isolation(allowed: bool) -> None:
+    """``grader grade`` stops where student code could only be confined by rlimits (see docs/SANDBOX.md)."""
+    from grader.sandbox.process import weak_isolation_reason
+
+    reason = "" if allowed else weak_isolation_reason()
+    if reason:
+        raise GradeError(f"{reason}; pass --allow-weak-isolation to grade anyway")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -69,7 +69,7 @@ class FromMemory(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 sys.meta_path.insert(0, FromMemory())
 from grader.sandbox.forkserver import main
-main(cfg, int(sys.argv[2]), cfg["judge"])
+main(cfg, int(sys.argv[2]), int(sys.argv[3]))
 """
 # The fork server's own modules (sent as source: nothing else of the grader is readable from it).
 SERVER_MODULES = ("grader.loaded", "grader.sandbox.syscalls", "grader.sandbox.rootfs", "grader.sandbox.cgroups",
@@ -130,7 +130,7 @@ class ForkServerClient:
         debug = os.environ.get("DLFS_SANDBOX_DEBUG")
         # argv and environment name nothing of the grader's location: a student process inherits both
         self.proc = subprocess.Popen(
-            [interpreter, "-I", "-S", "-c", BOOT, str(read_cfg), str(theirs.fileno())],
+            [interpreter, "-I", "-S", "-c", BOOT, str(read_cfg), str(theirs.fileno()), str(os.getpid())],
             executable=interpreter, env=self._environment(), cwd="/",
             pass_fds=[theirs.fileno(), read_cfg], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=None if debug else subprocess.DEVNULL, start_new_session=True,
@@ -371,6 +371,17 @@ def fork_server() -> ForkServerClient:
 def isolation_available() -> bool:
     """Do student processes get the allow-list root and their own namespaces on this machine?"""
     return bool(fork_server().namespaces)
+
+
+def weak_isolation_reason() -> str:
+    """Why student code would run with rlimits only on this machine, or "" when it gets the allow-list
+    root and namespaces."""
+    server = fork_server()
+    if server.namespaces:
+        return ""
+    who = "root" if os.getuid() == 0 else f"uid {os.getuid()}"
+    return (f"student code would run with rlimits only: this kernel gives {who} no user, mount and PID namespaces "
+            "(unprivileged user namespaces disabled?)")
 
 
 # --------------------------------------------------------------------------- exit statuses

@@ -113,11 +113,18 @@ def enter(spec: dict[str, Any]) -> str:
     """Move this process into the allow-list root. Returns the namespaces used (``"user,mount"`` or
     ``"mount"``), or ``""`` (nothing changed) where the kernel refuses them."""
     uid, gid = os.getuid(), os.getgid()
+    userns = uid != 0
     try:
-        unshare(CLONE_NEWNS if uid == 0 else CLONE_NEWNS | CLONE_NEWUSER)
+        unshare(CLONE_NEWNS | (CLONE_NEWUSER if userns else 0))
     except OSError:
-        return ""
-    if uid != 0:
+        if userns:
+            return ""
+        try:  # uid 0 without the capability (inside someone else's user namespace)
+            unshare(CLONE_NEWNS | CLONE_NEWUSER)
+            userns = True
+        except OSError:
+            return ""
+    if userns:
         _map_ids(uid, gid)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     sources = {path: os.open(path, os.O_PATH) for path in [*spec["dirs"], *spec["files"],
@@ -132,7 +139,7 @@ def enter(spec: dict[str, Any]) -> str:
     umount2(".", MNT_DETACH)
     os.chdir("/")
     mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    return "mount" if uid == 0 else "user,mount"
+    return "user,mount" if userns else "mount"
 
 
 def _map_ids(uid: int, gid: int) -> None:
