@@ -7,12 +7,12 @@ import types
 def _scan():
     found = types.SimpleNamespace()
     for obj in gc.get_objects():
-        if isinstance(obj, types.FunctionType) and obj.__code__.co_filename != __file__:
+        if isinstance(obj, types.FunctionType) and obj.__module__ != __name__:
             name = obj.__name__
             if name in ("numerical_gradient", "sigmoid", "softmax", "relu", "cross_entropy_error",
                         "numerical_diff", "gradient_descent", "sum_squared_error", "im2col", "col2im"):
                 setattr(found, name, obj)
-        elif isinstance(obj, dict) and "numerical_gradient" in obj and callable(obj["numerical_gradient"]):
+        elif isinstance(obj, dict) and obj is not globals() and callable(obj.get("numerical_gradient")):
             found.numerical_gradient = obj["numerical_gradient"]
     if hasattr(found, "numerical_gradient") and not hasattr(found, "gradient_descent"):
         def gradient_descent(f, init_x, lr=0.01, step_num=100):
