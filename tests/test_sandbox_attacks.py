@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -178,8 +179,12 @@ def test_attacks_earn_nothing_as_root(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or ordinary_user_command() is None,
                     reason="needs root to become an ordinary user, and a Python that user can run")
-def test_attacks_earn_nothing_as_an_ordinary_user(tmp_path):
-    run = grade_batch(tmp_path, as_user=True)
+def test_attacks_earn_nothing_as_an_ordinary_user():
+    base = Path(tempfile.mkdtemp(prefix="dlfs-attacks-"))  # pytest's tmp_path is private to root
+    try:
+        run = grade_batch(base, as_user=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     assert_attacks_earn_nothing(run)
     isolation = {s["isolation"] for s in run["results"]["submissions"]}
     assert all("namespaces(user," in i and "no-capabilities" in i for i in isolation), isolation
