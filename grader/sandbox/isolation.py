@@ -89,11 +89,13 @@ def enter(config: dict[str, Any], keep_fd: int, cgroups: Any = None, rooted: str
         levels += [capped] if capped else []
     _set_rlimits(config)
     if os.geteuid() == 0 and not rooted.startswith("user") and config.get("drop_uid", True):
-        _drop_privileges(UID_BASE + keeper, config.get("scratch"))
-        levels.append("uid-drop")
+        if _drop_privileges(UID_BASE + keeper, config.get("scratch")):
+            levels.append("uid-drop")
     elif rooted.startswith("user"):
         drop_capabilities()
         levels.append("no-capabilities")
+    else:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
     levels.append("rlimits")
     _quiet_stdio(keep_fd)
     _environment()
@@ -172,17 +174,24 @@ def _set_rlimits(config: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _drop_privileges(uid: int, scratch: str | None) -> None:
+def _drop_privileges(uid: int, scratch: str | None) -> bool:
+    """Become ``uid`` with no groups and no new privileges; False where uid 0 has no such power (uid 0
+    inside someone else's user namespace)."""
     for path in (scratch, "."):
         try:
             if path:
                 os.chown(path, uid, uid)
         except OSError:
             pass
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    try:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    except OSError:
+        return False
+    finally:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    return True
 
 
 def _quiet_stdio(keep_fd: int) -> None:
