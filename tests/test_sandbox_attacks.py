@@ -92,7 +92,22 @@ def ordinary_user_command() -> list[str] | None:
     return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all", candidate]
 
 
-def grade_batch(tmp_path: Path, as_user: bool) -> dict:
+def installed_copy(base: Path) -> Path:
+    """A non-editable install, as pip lays it out: ``grader``, ``reference`` and ``assignments`` copied into a
+    site-packages folder next to NumPy."""
+    import numpy
+
+    site = base / "site-packages"
+    for package in ("grader", "reference", "assignments"):
+        shutil.copytree(PROJECT / package, site / package, ignore=shutil.ignore_patterns("__pycache__"))
+    numpy_dir = Path(numpy.__file__).parent
+    for folder in (numpy_dir, numpy_dir.with_name("numpy.libs")):
+        if folder.is_dir():
+            shutil.copytree(folder, site / folder.name, symlinks=True)
+    return site
+
+
+def grade_batch(tmp_path: Path, as_user: bool, installed: bool = False) -> dict:
     token = uuid.uuid4().hex[:12]
     tmp_path.chmod(0o755)
     batch, out = tmp_path / "batch", tmp_path / "out"
@@ -111,6 +126,10 @@ def grade_batch(tmp_path: Path, as_user: bool) -> dict:
     out.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV"))}
     command = [sys.executable]
+    if installed:  # run the copy, not this checkout (no editable finder: python -S)
+        site = [str(installed_copy(tmp_path))] + [p for p in sys.path if p.endswith("site-packages")]
+        env["PYTHONPATH"] = os.pathsep.join(site)
+        command = [sys.executable, "-S"]
     if as_user:
         command = ordinary_user_command()
         site = [p for p in sys.path if p.endswith("site-packages")]
@@ -124,7 +143,9 @@ def grade_batch(tmp_path: Path, as_user: bool) -> dict:
                               timeout=600)
         written = (out / "results.json").read_bytes() if (out / "results.json").exists() else b""
         time.sleep(3)  # a daemon left behind would rewrite the results now
-        return {"proc": proc, "results": json.loads(written) if written else None, "names": names,
+        which = subprocess.run([*command, "-c", "import grader; print(grader.__file__)"], capture_output=True,
+                               text=True, env=env, cwd=tmp_path).stdout.strip()
+        return {"proc": proc, "results": json.loads(written) if written else None, "names": names, "grader": which,
                 "unchanged": written and hashlib.sha256(written).digest() ==
                 hashlib.sha256((out / "results.json").read_bytes()).digest(),
                 "csv": (out / "grades.csv").read_text() if (out / "grades.csv").exists() else "",
@@ -174,6 +195,14 @@ def describe(pid: int) -> str:
 @pytest.mark.skipif(not isolation_available() or os.geteuid() != 0, reason="needs namespaces and root (for /opt)")
 def test_attacks_earn_nothing_as_root(tmp_path):
     assert_attacks_earn_nothing(grade_batch(tmp_path, as_user=False))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not isolation_available() or os.geteuid() != 0, reason="needs namespaces and root (for /opt)")
+def test_attacks_earn_nothing_from_a_non_editable_install(tmp_path):
+    run = grade_batch(tmp_path, as_user=False, installed=True)
+    assert_attacks_earn_nothing(run)
+    assert run["grader"] == str(tmp_path / "site-packages" / "grader" / "__init__.py")
 
 
 @pytest.mark.slow
