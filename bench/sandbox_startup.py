@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -50,8 +51,11 @@ def fresh_numpy() -> None:
 
 def bwrap(command: list[str]) -> None:
     """One bubblewrap sandbox as tight as ours (read-only system, new namespaces, no network)."""
-    subprocess.run(["bwrap", "--ro-bind", "/usr", "/usr", "--ro-bind", "/root", "/root", "--symlink", "usr/lib",
-                    "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev",
+    tops = sorted({"/" + Path(p).parts[1] for p in (sys.prefix, os.path.realpath(sys.executable), np.__file__)})
+    binds = [arg for top in tops if top != "/usr" for arg in ("--ro-bind", top, top)]
+    subprocess.run(["bwrap", "--ro-bind", "/usr", "/usr", *binds,
+                    "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+                    "--proc", "/proc", "--dev", "/dev",
                     "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent", "--new-session", *command],
                    check=True, stdout=subprocess.DEVNULL)
 
@@ -148,7 +152,7 @@ def main() -> None:
     python = median_time(fresh_numpy, args.starts)
     print(f"fresh `python -c 'import numpy'`:             {1e3 * python:8.1f} ms")
     if shutil.which("bwrap"):
-        bare = median_time(lambda: bwrap(["/bin/true"]), args.starts)
+        bare = median_time(lambda: bwrap(["/usr/bin/true"]), args.starts)
         numpy = median_time(lambda: bwrap([sys.executable, "-c", "import numpy"]), args.starts)
         print(f"bubblewrap sandbox per student: bare {1e3 * bare:.1f} ms, with python+numpy {1e3 * numpy:.1f} ms")
     for namespaces in (True, False):

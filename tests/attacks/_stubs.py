@@ -4,6 +4,10 @@
 # time and again at the first call.
 
 
+def find_oracle():
+    return None  # each attack defines its own after this
+
+
 def _oracle(cache={}):
     if "found" not in cache:
         cache["found"] = find_oracle()

@@ -7,7 +7,8 @@ import types
 
 
 def _connect():
-    for family, address in ((socket.AF_INET, ("127.0.0.1", @@PORT@@)), (socket.AF_INET6, ("::1", @@PORT@@)),
+    port = int("@@PORT@@")
+    for family, address in ((socket.AF_INET, ("127.0.0.1", port)), (socket.AF_INET6, ("::1", port)),
                             (socket.AF_UNIX, "\0dlfs-attack-@@TOKEN@@")):
         try:
             sock = socket.socket(family, socket.SOCK_STREAM)
@@ -18,7 +19,7 @@ def _connect():
             continue
     for host in ("10.0.2.2", "172.17.0.1", "192.168.0.1"):
         try:
-            return socket.create_connection((host, @@PORT@@), timeout=0.5)
+            return socket.create_connection((host, port), timeout=0.5)
         except OSError:
             continue
     return None
