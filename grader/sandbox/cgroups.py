@@ -41,6 +41,7 @@ class Cgroups:
         return None
 
     def _make(self, folder: str) -> int:
+        _remove_stale(folder)
         target = os.path.join(folder, self.name)
         os.mkdir(target, 0o755)
         self.folders.append(target)
@@ -147,3 +148,12 @@ def remove_folders(folders: list[str]) -> None:
                     with contextlib.suppress(OSError):
                         os.rmdir(child.path)
             os.rmdir(folder)
+
+
+def _remove_stale(folder: str) -> None:
+    """Cgroups of fork servers that died without cleaning up (their judge was killed)."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            name = entry.name
+            if name.startswith("dlfs-") and name[5:].isdigit() and not os.path.exists(f"/proc/{name[5:]}"):
+                remove_folders([entry.path])
