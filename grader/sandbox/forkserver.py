@@ -64,6 +64,7 @@ class ForkServer:
         self.dead: dict[int, int] = {}  # keeper pid -> raw wait status
         self.scratch: dict[int, str] = {}  # keeper pid -> its scratch dir, deleted once its tree is dead
         self.cgroups_left: set[int] = set()  # keepers whose cgroup could not be removed yet
+        self.failure = ""  # why the allow-list root could not be built, if it could not
         self.namespaces = bool(rooted) and isolation.probe_namespaces()
 
     # ---- main loop
@@ -89,7 +90,7 @@ class ForkServer:
 
     def cmd_hello(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         return {"pid": os.getpid(), "namespaces": self.namespaces, "root": os.getuid() == 0 and not self.rooted.startswith("user"),
-                "rooted": self.rooted, "cgroups": self.cgroups.folders}, []
+                "rooted": self.rooted, "cgroups": self.cgroups.folders, "failure": self.failure}, []
 
     def cmd_spawn(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         config = dict(msg["config"], namespaces=self.namespaces and msg["config"].get("namespaces", True))
@@ -255,7 +256,12 @@ def main(cfg: dict[str, Any], ctl_fd: int, judge_pid: int) -> None:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     groups = cgroups.Cgroups()
-    rooted = rootfs.enter(cfg["root"]) if cfg.get("namespaces", True) else ""
+    try:
+        rooted, failure = (rootfs.enter(cfg["root"]) if cfg.get("namespaces", True) else ""), ""
+    except Exception as exc:  # the kernel refused a step half-way: no root, said in the hello reply
+        rooted, failure = "", f"{type(exc).__name__}: {exc}"
     sys.path.append(rootfs.SITE if rooted else cfg["site"])
     preload(cfg["drivers"])
-    ForkServer(socket.socket(fileno=ctl_fd), rooted, groups).loop()
+    server = ForkServer(socket.socket(fileno=ctl_fd), rooted, groups)
+    server.failure = failure
+    server.loop()

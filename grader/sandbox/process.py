@@ -146,6 +146,7 @@ class ForkServerClient:
         hello, _ = self.call({"cmd": "hello"}, timeout=60.0)
         self.pid, self.namespaces, self.root = hello["pid"], hello["namespaces"], hello["root"]
         self.rooted, self.cgroup_folders = hello.get("rooted", ""), hello.get("cgroups", [])
+        self.failure = hello.get("failure", "")
 
     def _environment(self) -> dict[str, str]:
         """An allow-list: no variable names a path of the grader (a student process inherits these)."""
@@ -380,8 +381,8 @@ def weak_isolation_reason() -> str:
     if server.namespaces:
         return ""
     who = "root" if os.getuid() == 0 else f"uid {os.getuid()}"
-    return (f"student code would run with rlimits only: this kernel gives {who} no user, mount and PID namespaces "
-            "(unprivileged user namespaces disabled?)")
+    why = f" ({server.failure})" if server.failure else " (unprivileged user namespaces disabled?)"
+    return f"student code would run with rlimits only: this kernel gives {who} no user, mount and PID namespaces{why}"
 
 
 # --------------------------------------------------------------------------- exit statuses
