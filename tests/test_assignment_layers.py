@@ -179,6 +179,8 @@ PLANTED: Planted = {
         "Affine/params-gradcheck": (FAILED, "did you average over the batch where a sum was expected?"),
         "Relu/forward-leaves-x": (FAILED, "Relu.forward(x) modified its input x in place"),
         "LeakyRelu/alpha": (FAILED, "alpha = 0.2 is ignored"),
+        # consistent with its own forward (alpha 0.01), wrong against LeakyRelu(0.1)'s true derivative
+        "LeakyRelu/backward-gradcheck": (FAILED, None),
         "Sigmoid/mutation": (FAILED, "backward changed what forward cached"),
     }),
     "dwT_textbookrelu_dropout_softmaxN": (ISOLATED + AFFINE_DW_TRANSPOSED + RELU_TEXTBOOK + DROPOUT_NEW_MASK_UNSCALED

@@ -10,6 +10,7 @@ from grader.checks import check, fail
 from grader.partial import graded_alone
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.gradcheck import numeric_gradient
+from grader.inputs import hidden_rng
 from reference import backprop as ref
 from reference.golden_cases import DIGITS, XOR_D, XOR_X
 
@@ -20,7 +21,7 @@ ALPHA = 0.9
 
 
 def _uniform(seed: int, *shape: int) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1.0, 1.0, size=shape)
+    return hidden_rng(seed).uniform(-1.0, 1.0, size=shape)
 
 
 def _weights(result, what: str, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
@@ -48,7 +49,7 @@ SEED_LR = 0.5
 
 
 def _fresh_mlp(seed: int):
-    rng = np.random.default_rng(seed)
+    rng = hidden_rng(seed)
     return rng.normal(size=3), rng.normal(size=(4, 3)), rng.normal(size=(2, 4)), rng.uniform(0.1, 0.9, size=2)
 
 
@@ -108,7 +109,7 @@ def test_mlp_loss_golden_seed(student):
 
 @check("mlp_loss", "golden", points=0.5)
 def test_mlp_loss_fresh(student):
-    o, t = np.random.default_rng(12).uniform(0, 1, size=(2, 5))
+    o, t = hidden_rng(12).uniform(0, 1, size=(2, 5))
     expected = ref.mlp_loss(o, t)
     assert_scalar_close(student.mlp_loss(o, t), expected, what="mlp_loss(o, t) for 5 outputs",
                         variants={"the 0.5 in front of the sum is missing": 2 * expected,
@@ -117,7 +118,7 @@ def test_mlp_loss_fresh(student):
 
 @check("mlp_loss", "mutation", points=0.5)
 def test_mlp_loss_leaves_inputs_alone(student):
-    o, t = np.random.default_rng(17).uniform(0, 1, size=(2, 4))
+    o, t = hidden_rng(17).uniform(0, 1, size=(2, 4))
     _assert_inputs_unchanged(student, "mlp_loss", (o, t), "o, t")
 
 
@@ -224,7 +225,7 @@ def test_delta_sgd_golden_epoch(student):
 @check("delta_sgd", "golden", points=1)
 def test_delta_sgd_flat_targets(student):
     """D of shape (N,) and 5 features: other shapes than the lecture's."""
-    rng = np.random.default_rng(22)
+    rng = hidden_rng(22)
     W, X, D = rng.uniform(-1, 1, (1, 5)), rng.uniform(0, 1, (6, 5)), rng.integers(0, 2, 6).astype(float)
     expected = ref.delta_sgd(W, X, D, 0.5)
     got = as_array(student.delta_sgd(W, X, D, 0.5), what="delta_sgd(W, X, D, 0.5) with D of shape (6,)", shape=W.shape)
@@ -372,7 +373,7 @@ DEEP_ALPHA = 0.01
 
 
 def _deep_start(seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
+    rng = hidden_rng(seed)
     return [rng.uniform(-1.0, 1.0, s) for s in DEEP_SHAPES]
 
 
@@ -492,7 +493,7 @@ def test_dropout_mask_is_random_and_uniform(student):
 
 @check("dropout_mask", "mutation", points=0.5)
 def test_dropout_mask_leaves_input_alone(student):
-    y = np.random.default_rng(51).normal(size=(3, 4, 5))
+    y = hidden_rng(51).normal(size=(3, 4, 5))
     result, after, _ = student.call_returning_args("dropout_mask", y, 0.5)
     as_array(result, what="dropout_mask(y, 0.5) for y of shape (3, 4, 5)", shape=y.shape)
     assert_unchanged(y, after[0], what="dropout_mask(y, ratio)")

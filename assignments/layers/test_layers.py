@@ -3,7 +3,7 @@ two-layer network built from them (CURRICULUM.md, section `layers`).
 
 Per layer: the golden store's cases (reference/golden/layers.npz), fresh inputs of other shapes (code that
 reads globals or hard-codes a case fails), a gradient check of ``backward`` against central differences of
-the student's own ``forward`` (random ``dout``, inputs off kinks) and a mutation check (inputs and ``dout``
+the reference's ``forward`` (the specified function: random ``dout``, inputs off kinks) and a mutation check (inputs and ``dout``
 unchanged; a second ``backward`` with the same ``dout`` gives the same ``dx``, so ``backward`` did not
 change what ``forward`` cached). Inputs whose effect on the student process must be observed (mutation
 checks) are created there with ``student.put`` and read back with ``.value()``.
@@ -26,6 +26,7 @@ from grader.compare import as_array, assert_close, assert_scalar_close, assert_u
 from grader.errors import StudentError, StudentRaised
 from grader.partial import graded_alone
 from grader.gradcheck import check_gradient, layer_gradcheck, off_kinks, param_gradcheck
+from grader.inputs import hidden_rng
 from reference import layers as ref
 
 ASSIGNMENT = "layers"
@@ -44,7 +45,8 @@ SCORES_NOT_PROBS = ("predict returns the scores before softmax (the textbook's l
 
 
 def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    """A generator of this check's hidden inputs (stream ``seed``): grader/inputs.py."""
+    return hidden_rng(seed)
 
 
 def _shape(x: np.ndarray) -> str:
@@ -134,11 +136,11 @@ def _fresh_activation(student: Any, cls: str, args: tuple, seed: int) -> None:
 
 
 def _gradcheck_activation(student: Any, cls: str, args: tuple, seed: int) -> None:
-    """dx against central differences of the student's own forward, x of shape (4, 6), off kinks."""
+    """dx against central differences of the specified forward (the reference's), x of shape (4, 6), off kinks."""
     x = _fresh_input(cls, seed, (4, 6))
     layer = student.get(cls)(*args)
     layer_gradcheck(layer.forward, layer.backward, x, what=f"{cls}{_args_text(args)}.backward(dout): dx",
-                    rng=_rng(seed + 1))
+                    rng=_rng(seed + 1), true_forward=ACTIVATIONS[cls][1](*args).forward)
 
 
 def _forward_leaves_x(student: Any, layer: Any, cls: str, x: np.ndarray, hint: str | None = None) -> None:
@@ -356,23 +358,24 @@ def test_affine_fresh(student):
 
 @check("Affine", "gradcheck", points=1)
 def test_affine_backward_gradcheck(student):
-    """dx against central differences of the student's forward, x (3, 2, 4), W (8, 5)."""
+    """dx against central differences of the specified forward x @ W + b, x (3, 2, 4), W (8, 5)."""
     x, W, b, _ = _affine_inputs(203, (3, 2, 4), 5)
     layer = student.Affine(W, b)
-    layer_gradcheck(layer.forward, layer.backward, x, what="Affine.backward(dout): dx", rng=_rng(204))
+    layer_gradcheck(layer.forward, layer.backward, x, what="Affine.backward(dout): dx", rng=_rng(204),
+                    true_forward=ref.Affine(W, b).forward)
 
 
 @check("Affine", "gradcheck", points=1.5)
 def test_affine_params_gradcheck(student):
-    """dW and db against central differences of forward as a function of W and of b."""
+    """dW and db against central differences of the specified forward x @ W + b as a function of W and of b."""
     x, W, b, dout = _affine_inputs(205, (6, 4), 3)
     layer = student.Affine(W, b)
     layer.forward(x)
     layer.backward(dout)
     rng = _rng(206)
-    param_gradcheck(lambda w: student.Affine(w, b).forward(x), _attr(layer, "dW", "Affine"), W, dout=dout,
+    param_gradcheck(lambda w: ref.Affine(w, b).forward(x), _attr(layer, "dW", "Affine"), W, dout=dout,
                     what="Affine.dW", rng=rng, batch_size=x.shape[0])
-    param_gradcheck(lambda v: student.Affine(W, v).forward(x), _attr(layer, "db", "Affine"), b, dout=dout,
+    param_gradcheck(lambda v: ref.Affine(W, v).forward(x), _attr(layer, "db", "Affine"), b, dout=dout,
                     what="Affine.db", rng=rng, batch_size=x.shape[0])
 
 
@@ -417,14 +420,13 @@ def test_softmaxwithloss_golden_labels(student, golden):
 
 @check("SoftmaxWithLoss", "gradcheck", points=1)
 def test_softmaxwithloss_gradcheck(student):
-    """dx against central differences of the student's loss, x (6, 4) of unit scale, one-hot t."""
+    """dx against central differences of the specified loss (the reference's), x (6, 4) of unit scale, one-hot t."""
     rng = _rng(301)
     x, t = rng.standard_normal((6, 4)), np.eye(4)[rng.integers(0, 4, 6)]
     layer = student.SoftmaxWithLoss()
     layer.forward(x, t)
     dx = layer.backward()
-    probe = student.SoftmaxWithLoss()
-    check_gradient(dx, lambda v: probe.forward(v, t), x, what="SoftmaxWithLoss.backward(): dx",
+    check_gradient(dx, lambda v: ref.SoftmaxWithLoss().forward(v, t), x, what="SoftmaxWithLoss.backward(): dx",
                    rng=_rng(302), batch_size=x.shape[0])
 
 
@@ -748,7 +750,8 @@ def _assert_params_honoured(net: Any, before: dict[str, np.ndarray], written: di
 
 @check("TwoLayerNet", "gradcheck", points=1.5)
 def test_twolayernet_gradcheck(student, golden):
-    """Every gradient against central differences of the student's own loss (params written by the grader)."""
+    """Every gradient against central differences of the specified loss (the reference's, at parameters the grader
+    wrote into net.params; the student's loss must honour them)."""
     def body() -> None:
         net, own = _own_net(student, (4, 5, 3), 0.8)
         x, t = _batch(603, 5, 4, 3)
@@ -760,15 +763,11 @@ def test_twolayernet_gradcheck(student, golden):
         grads = _grads_data(net.gradient(x, t), "TwoLayerNet.gradient(x, t)", params)
 
         def one(key: str) -> None:
-            def loss_at(value: np.ndarray) -> Any:
-                net.params[key] = value
-                return net.loss(x, t)
+            def loss_at(value: np.ndarray) -> float:
+                return _ref_net({**params, key: value}).loss(x, t)
 
-            try:
-                check_gradient(grads[key], loss_at, params[key], what=f"TwoLayerNet.gradient(x, t)['{key}']",
-                               rng=rng, batch_size=x.shape[0])
-            finally:
-                net.params[key] = params[key]
+            check_gradient(grads[key], loss_at, params[key], what=f"TwoLayerNet.gradient(x, t)['{key}']",
+                           rng=rng, batch_size=x.shape[0])
 
         _per_param({k: (lambda k=k: one(k)) for k in PARAM_KEYS})
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
+from grader.inputs import hidden_rng
 from reference import numerical as ref
 from grader.sandbox.testfns import TEST_FUNCTIONS
 
@@ -15,7 +16,7 @@ H = 1e-4
 
 
 def _fresh(seed: int, *shape: int) -> np.ndarray:
-    return np.random.default_rng(seed).normal(0.0, 2.0, size=shape)
+    return hidden_rng(seed).normal(0.0, 2.0, size=shape)
 
 
 # ---------------------------------------------------------------- sigmoid

@@ -23,6 +23,7 @@ import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_shape, assert_unchanged
+from grader.inputs import hidden_rng
 from reference import optim as ref
 
 ASSIGNMENT = "optim"
@@ -35,7 +36,8 @@ NOT_IN_PLACE = ("the params did not change: update must change the arrays of par
 
 
 def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    """A generator of this check's hidden inputs (stream ``seed``): grader/inputs.py."""
+    return hidden_rng(seed)
 
 
 def _gradients(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]], steps: int) -> list[Params]:
