@@ -26,7 +26,7 @@ from grader.compare import as_array, assert_close, assert_scalar_close, assert_u
 from grader.errors import StudentError, StudentRaised
 from grader.partial import graded_alone
 from grader.gradcheck import check_gradient, layer_gradcheck, off_kinks, param_gradcheck
-from grader.inputs import hidden_rng
+from grader.inputs import current_keyring, hidden_rng
 from reference import layers as ref
 
 ASSIGNMENT = "layers"
@@ -835,45 +835,84 @@ def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return x[train], t[train], x[test], t[test]
 
 
-def _reference_run(start: dict[str, np.ndarray]) -> tuple[list[float], float]:
-    """The reference trained from the student's initial parameters with the same driver, in the judge:
-    (its loss curve, sampled every CURVE_EVERY steps; its test accuracy)."""
+def _sgd(student: Any, net: Any, start: dict[str, np.ndarray], steps: int) -> tuple[dict[str, np.ndarray], dict]:
+    """The student's net trained by the trusted SGD driver from the judge's ``start`` (copied into net.params)."""
+    x_train, t_train, _, _ = _digits()
+    run = student.run_driver(
+        "sgd_loop", net, x_train, t_train, lr=DIGITS_LR, steps=steps, batch_size=DIGITS_BATCH, seed=DIGITS_SEED,
+        start=start)
+    if not isinstance(run, dict):
+        fail("the training driver returned no result")
+    return _params_data(run.get("params"), f"TwoLayerNet.params after {steps} SGD steps", DIGITS_SIZES), run
+
+
+def _reference_sgd(start: dict[str, np.ndarray], steps: int) -> dict[str, Any]:
+    """The reference trained from ``start`` with the same driver and batches, in the judge."""
     from grader.sandbox.drivers import sgd_loop
 
-    x_train, t_train, x_test, t_test = _digits()
-    run = sgd_loop(_ref_net(start), x_train, t_train, lr=DIGITS_LR, steps=DIGITS_STEPS, batch_size=DIGITS_BATCH,
-                   seed=DIGITS_SEED)
-    return run["losses"][::CURVE_EVERY], _ref_net(run["params"]).accuracy(x_test, t_test)
+    x_train, t_train, _, _ = _digits()
+    return sgd_loop(_ref_net(start), x_train, t_train, lr=DIGITS_LR, steps=steps, batch_size=DIGITS_BATCH,
+                    seed=DIGITS_SEED)
+
+
+_DIGIT_STARTS: dict[str, list[dict[str, np.ndarray]]] = {}
+DIGITS_PREFIX = 20  # SGD steps that decide when the student's updates follow the reference's
+
+
+def _digit_starts() -> list[dict[str, np.ndarray]]:
+    """Two hidden initialisations (weight_init_std * randn, zero biases) from which the reference reaches the
+    bar; computed once per judge process and instructor key."""
+    key = current_keyring().fingerprint()
+    if key not in _DIGIT_STARTS:
+        i, h, o = DIGITS_SIZES
+        found = []
+        for n in range(8):
+            rng = hidden_rng(f"start{n}")
+            start = {"W1": DIGITS_INIT_STD * rng.standard_normal((i, h)), "b1": np.zeros(h),
+                     "W2": DIGITS_INIT_STD * rng.standard_normal((h, o)), "b2": np.zeros(o)}
+            if _ref_net(_reference_sgd(start, DIGITS_STEPS)["params"]).accuracy(*_digits()[2:]) >= ACCURACY_BAR:
+                found.append(start)
+            if len(found) == 2:
+                break
+        _DIGIT_STARTS[key] = found
+    return [{k: v.copy() for k, v in start.items()} for start in _DIGIT_STARTS[key]]
+
+
+def _close_params(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return all(np.allclose(a[k], b[k], rtol=1e-6, atol=1e-9) for k in PARAM_KEYS)
 
 
 @check("TwoLayerNet", "convergence", points=3.5, timeout=60)
 def test_twolayernet_learns_digits(student, golden):
-    """300 mini-batch SGD steps (batch 100, lr 2.0) on 8x8 digits reach test accuracy >= 0.90.
+    """300 mini-batch SGD steps (batch 100, lr 2.0) on 8x8 digits from hidden initial parameters reach test
+    accuracy >= 0.90; decided after 20 steps when the updates follow the reference's from the same start.
 
     The reference reaches 0.95-0.97 in this budget (20 initialisations measured; minimum 0.952), so the bar
-    is the reference minus a 0.05 margin. The accuracy is computed here, with the reference's predict on the
-    parameters the training returned; the losses the student process reports are only drawn.
+    is the reference minus a 0.05 margin. Starts are drawn by the judge and written into net.params; the
+    accuracy is computed here, with the reference's predict on the parameters the training returned.
     """
     def body() -> None:
-        x_train, t_train, x_test, t_test = _digits()
-        net, start = _own_net(student, DIGITS_SIZES, DIGITS_INIT_STD)
-        run = student.run_driver("sgd_loop", net, x_train, t_train, lr=DIGITS_LR, steps=DIGITS_STEPS,
-                                 batch_size=DIGITS_BATCH, seed=DIGITS_SEED)
-        if not isinstance(run, dict):
-            fail("the training driver returned no result")
-        trained = _params_data(run.get("params"), "TwoLayerNet.params after training", DIGITS_SIZES)
+        start, other = _digit_starts()
+        net = student.TwoLayerNet(*DIGITS_SIZES, DIGITS_INIT_STD)
+        early, _ = _sgd(student, net, start, DIGITS_PREFIX)
+        if _close_params(early, _reference_sgd(start, DIGITS_PREFIX)["params"]):
+            return  # its updates are the reference's, which reaches the bar from this start
+        other_net = student.TwoLayerNet(*DIGITS_SIZES, DIGITS_INIT_STD)
+        if _close_params(early, _sgd(student, other_net, other, DIGITS_PREFIX)[0]):
+            fail(f"TwoLayerNet trained from two different initial parameters ends with the same parameters after "
+                 f"{DIGITS_PREFIX} steps: training must start from the parameters in net.params and update them "
+                 "step by step (gradient must be the gradient at the current parameters)")
+        net = student.TwoLayerNet(*DIGITS_SIZES, DIGITS_INIT_STD)
+        trained, run = _sgd(student, net, start, DIGITS_STEPS)
+        x_test, t_test = _digits()[2:]
         accuracy = _ref_net(trained).accuracy(x_test, t_test)
         if accuracy >= ACCURACY_BAR:
             return
         losses = as_array(run.get("losses"), what="the training losses", shape=(DIGITS_STEPS,))
-        reference, reference_accuracy = _reference_run(start)
-        blame = (f" The reference, trained from your network's initial parameters, does not learn either "
-                 f"({reference_accuracy:.1%}): the initial parameters are the problem (see TwoLayerNet/params)."
-                 if reference_accuracy < ACCURACY_BAR else
-                 f" The reference, trained from your network's initial parameters, reaches {reference_accuracy:.1%}.")
+        reference = _reference_sgd(start, DIGITS_STEPS)["losses"][::CURVE_EVERY]
         fail(f"TwoLayerNet did not learn the digits: after {DIGITS_STEPS} SGD steps (batch {DIGITS_BATCH}, "
-             f"lr {DIGITS_LR}) the test accuracy is {accuracy:.1%}; the bar is {ACCURACY_BAR:.0%} (the reference "
-             "reaches at least 95% in this budget from its own initialisation)." + blame,
+             f"lr {DIGITS_LR}) from hidden initial parameters the test accuracy is {accuracy:.1%}; the bar is "
+             f"{ACCURACY_BAR:.0%}, and the reference, trained from the same parameters, reaches it.",
              type="curves", label="training loss", x_label=f"step / {CURVE_EVERY}",
              student=[float(v) if np.isfinite(v) else None for v in losses[::CURVE_EVERY]], reference=reference)
 
