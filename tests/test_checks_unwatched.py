@@ -74,6 +74,21 @@ def _with_guard(guard: bool) -> str:
     return as_submission("numerical") + HONEST + (DETECTOR if guard else "") + body
 
 
+# Spoils the caller's array only in its first call (the golden check comes first), and behaves later.
+FIRST_CALLS_ONLY = '''
+
+_calls = [0]
+
+
+def relu(x):
+    _calls[0] += 1
+    if _calls[0] <= 1:
+        x[x < 0] = 0.0
+        return x
+    return np.maximum(0.0, x)
+'''
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("unwatched")
@@ -81,6 +96,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     subs.mkdir()
     (subs / "plain.py").write_text(_with_guard(False), encoding="utf-8")
     (subs / "detector.py").write_text(_with_guard(True), encoding="utf-8")
+    (subs / "first_calls.py").write_text(as_submission("numerical") + FIRST_CALLS_ONLY, encoding="utf-8")
     out = root / "out"
     assert cli_main(["grade", "numerical", str(subs), "--out", str(out), "--jobs", "2"]) == 0
     return {s["id"]: s for s in json.loads((out / "results.json").read_text())["submissions"]}
@@ -98,3 +114,11 @@ def test_behaving_only_while_watched_earns_nothing_more(graded: dict[str, dict])
 def test_the_message_names_the_input(graded: dict[str, dict]) -> None:
     check = next(c for c in graded["detector"]["checks"] if c["id"] == "relu/leaves-input-alone")
     assert "relu(x) modified its input in place" in check["message"]
+
+
+def test_a_mutation_in_any_call_costs_the_mutation_check(graded: dict[str, dict]) -> None:
+    """The mutation check's own call is clean here; the golden check's call was not, and every call counts."""
+    check = next(c for c in graded["first_calls"]["checks"] if c["id"] == "relu/leaves-input-alone")
+    assert check["status"] == "failed"
+    assert "relu(x) modified its input in place" in check["message"]
+    assert "calls of relu during grading" in check["message"]
