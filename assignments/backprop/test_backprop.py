@@ -506,7 +506,7 @@ def test_dropout_mask_values(student):
         fail("dropout_mask(y, 0.25) holds 0s and 1s: the kept entries must be scaled to 1 / (1 - ratio) = 1.3333 "
              "(inverted dropout) so that the expected activation is unchanged")
     expected_values = {0.0, round(1 / (1 - ratio), 12)}
-    if not set(values.tolist()) <= expected_values:
+    if set(values.tolist()) != expected_values:
         fail(f"dropout_mask(y, 0.25) holds the values {values[:6].tolist()}: expected only 0 and "
              f"1 / (1 - ratio) = {1 / (1 - ratio):.6g}")
 

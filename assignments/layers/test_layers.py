@@ -502,6 +502,9 @@ def test_dropout_backward_uses_mask(student):
     layer = student.Dropout(ratio)
     what = f"Dropout({ratio}).forward(x, True)"
     mask = _kept(as_array(layer.forward(x, True), what=what, shape=x.shape), x, ratio, what)
+    if not 0.25 <= mask.mean() <= 0.95:  # 1 - ratio = 0.6, +- 5 standard deviations for 48 entries
+        fail(f"{what} kept {mask.mean():.0%} of the entries, expected about {1 - ratio:.0%}: backward is graded with "
+             "the mask of a training forward that drops entries at random")
     dout = _rng(403).standard_normal(x.shape)
     dx = as_array(layer.backward(dout), what="Dropout.backward(dout)", shape=x.shape)
     if np.allclose(dx, dout * mask, rtol=1e-9, atol=1e-12):

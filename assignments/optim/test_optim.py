@@ -544,7 +544,10 @@ def _shape_check(student: Any, golden: Any, name: str) -> None:
     case = golden(f"{name}/shape")
     fan_in, fan_out = int(case.inputs["fan_in"]), int(case.inputs["fan_out"])
     for fi, fo in ((fan_in, fan_out), (7, 3)):
-        _draw(student, name, fi, fo)
+        W = _draw(student, name, fi, fo)
+        if np.all(W == W.flat[0]):
+            fail(f"{name}({fi}, {fo}) holds the same value {float(W.flat[0]):g} everywhere: an initialisation draws "
+                 "random values (a constant makes every unit of a layer learn the same thing)")
 
 
 @check("xavier_init", "shape", points=0.5)
