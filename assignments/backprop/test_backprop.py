@@ -13,6 +13,7 @@ from grader.partial import graded_alone
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.gradcheck import numeric_gradient
 from grader.inputs import current_keyring, hidden_rng
+from grader.untouched import assert_calls_left_inputs_alone
 from reference import backprop as ref
 from reference.golden_cases import DIGITS, XOR_D, XOR_X
 
@@ -97,6 +98,7 @@ def _assert_inputs_unchanged(student, name: str, args: tuple, names: str) -> Non
 def test_mlp_forward_leaves_inputs_alone(student):
     x, W1, W2, _ = _fresh_mlp(16)
     _assert_inputs_unchanged(student, "mlp_forward", (x, W1, W2), "x, W1, W2")
+    assert_calls_left_inputs_alone(student, "mlp_forward", {0: "x", 1: "W1", 2: "W2"}, what="mlp_forward(x, W1, W2)")
 
 
 @check("mlp_loss", "golden", points=1)
@@ -122,6 +124,7 @@ def test_mlp_loss_fresh(student):
 def test_mlp_loss_leaves_inputs_alone(student):
     o, t = hidden_rng(17).uniform(0, 1, size=(2, 4))
     _assert_inputs_unchanged(student, "mlp_loss", (o, t), "o, t")
+    assert_calls_left_inputs_alone(student, "mlp_loss", {0: "o", 1: "t"}, what="mlp_loss(o, t)")
 
 
 def _backward_variants(x, t, W1, W2) -> dict[str, tuple]:
@@ -240,6 +243,7 @@ def test_delta_sgd_leaves_inputs_alone(student):
     _, after, _ = student.call_returning_args("delta_sgd", W, XOR_X, XOR_D, ALPHA)
     assert_unchanged(W, after[0], what="delta_sgd(W, X, D, alpha): W")
     assert_unchanged(XOR_X, after[1], what="delta_sgd(W, X, D, alpha): X")
+    assert_calls_left_inputs_alone(student, "delta_sgd", {0: "W", 1: "X", 2: "D"}, what="delta_sgd(W, X, D, alpha)")
 
 
 # ---------------------------------------------------------------- XOR by backprop (squared error, cross-entropy)
@@ -395,6 +399,7 @@ def _training_leaves_data_alone(student, name: str, weights: list[np.ndarray], X
     call = f"{name}({weight_names}, X, D, alpha)"
     assert_unchanged(X, after[len(weights)], what=call, name="X")
     assert_unchanged(D, after[len(weights) + 1], what=call, name="D")
+    assert_calls_left_inputs_alone(student, name, {len(weights): "X", len(weights) + 1: "D"}, what=call)
 
 
 @check("backprop_xor", "mutation", points=0.5)
@@ -532,3 +537,4 @@ def test_dropout_mask_leaves_input_alone(student):
     result, after, _ = student.call_returning_args("dropout_mask", y, 0.5)
     as_array(result, what="dropout_mask(y, 0.5) for y of shape (3, 4, 5)", shape=y.shape)
     assert_unchanged(y, after[0], what="dropout_mask(y, ratio)")
+    assert_calls_left_inputs_alone(student, "dropout_mask", {0: "its input"}, what="dropout_mask(y, ratio)")

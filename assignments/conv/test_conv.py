@@ -21,6 +21,7 @@ from grader.compare import as_array, as_scalar, assert_close, assert_scalar_clos
 from grader.errors import StudentError
 from grader.gradcheck import check_gradient, layer_gradcheck, numeric_gradient, param_gradcheck
 from grader.inputs import hidden_rng
+from grader.untouched import assert_calls_left_inputs_alone
 from reference import conv as ref
 from reference.golden import load as load_golden
 
@@ -194,6 +195,7 @@ def test_conv1d_leaves_inputs_alone(student):
     after = _after(student.call_returning_args("conv1d", x, w, np.array([0.3])))
     assert_unchanged(x, after[0], what="conv1d(x, w, b)", name="its input x")
     assert_unchanged(w, after[1], what="conv1d(x, w, b)", name="its input w")
+    assert_calls_left_inputs_alone(student, "conv1d", {0: "its input x", 1: "its input w"}, what="conv1d(x, w, b)")
 
 
 # ---------------------------------------------------------------- mse_loss
@@ -232,6 +234,8 @@ def test_mse_loss_leaves_inputs_alone(student):
     after = _after(student.call_returning_args("mse_loss", pred, target))
     assert_unchanged(pred, after[0], what="mse_loss(pred, target)", name="its input pred")
     assert_unchanged(target, after[1], what="mse_loss(pred, target)", name="its input target")
+    assert_calls_left_inputs_alone(student, "mse_loss", {0: "its input pred", 1: "its input target"},
+                                   what="mse_loss(pred, target)")
 
 
 # ---------------------------------------------------------------- conv1d_backward
@@ -297,6 +301,8 @@ def test_conv1d_backward_leaves_inputs_alone(student):
     after = _after(student.call_returning_args("conv1d_backward", x, w, dout))
     for i, (name, value) in enumerate((("x", x), ("w", w), ("dout", dout))):
         assert_unchanged(value, after[i], what="conv1d_backward(x, w, dout)", name=f"its input {name}")
+    assert_calls_left_inputs_alone(student, "conv1d_backward", {0: "its input x", 1: "its input w", 2: "its input dout"},
+                                   what="conv1d_backward(x, w, dout)")
 
 
 # ---------------------------------------------------------------- conv1d_train
@@ -510,6 +516,7 @@ def test_im2col_leaves_input_alone(student):
     x = _fresh(153, 2, 2, 4, 4)
     after = _after(student.call_returning_args("im2col", x, 3, 3, 1, 1))
     assert_unchanged(x, after[0], what="im2col(input_data, 3, 3, 1, 1)", name="its input input_data")
+    assert_calls_left_inputs_alone(student, "im2col", {0: "its input input_data"}, what="im2col(input_data, ...)")
 
 
 # ---------------------------------------------------------------- col2im
@@ -605,6 +612,7 @@ def test_col2im_leaves_input_alone(student):
     c = _fresh(162, 8, 18)
     after = _after(student.call_returning_args("col2im", c, (2, 2, 4, 4), 3, 3, 1, 0))
     assert_unchanged(c, after[0], what="col2im(col, input_shape, 3, 3)", name="its input col")
+    assert_calls_left_inputs_alone(student, "col2im", {0: "its input col"}, what="col2im(col, input_shape, ...)")
 
 
 HELPER_PROBES: dict[str, Callable[[Any], None]] = {

@@ -27,6 +27,7 @@ from grader.errors import StudentError, StudentRaised
 from grader.partial import graded_alone
 from grader.gradcheck import check_gradient, layer_gradcheck, off_kinks, param_gradcheck
 from grader.inputs import current_keyring, hidden_rng
+from grader.untouched import assert_calls_left_inputs_alone
 from reference import layers as ref
 
 ASSIGNMENT = "layers"
@@ -147,6 +148,8 @@ def _forward_leaves_x(student: Any, layer: Any, cls: str, x: np.ndarray, hint: s
     handle = student.put(x.copy())
     layer.forward(handle)
     assert_unchanged(x, handle.value(), what=f"{cls}.forward(x)", name="its input x", hint=hint)
+    assert_calls_left_inputs_alone(student, f"{cls}.forward", {0: "its input x", "x": "its input x"},
+                                   what=f"{cls}.forward(x)", hint=hint)
 
 
 def _backward_leaves_dout_and_cache(student: Any, layer: Any, cls: str, dout: np.ndarray,
@@ -155,6 +158,8 @@ def _backward_leaves_dout_and_cache(student: Any, layer: Any, cls: str, dout: np
     handle = student.put(dout.copy())
     first = as_array(layer.backward(handle), what=f"{cls}.backward(dout)")
     assert_unchanged(dout, handle.value(), what=f"{cls}.backward(dout)", name="dout", hint=hint)
+    assert_calls_left_inputs_alone(student, f"{cls}.backward", {0: "dout", "dout": "dout"},
+                                   what=f"{cls}.backward(dout)", hint=hint)
     if not twice:
         return
     second = as_array(layer.backward(dout.copy()), what=f"{cls}.backward(dout), called a second time")

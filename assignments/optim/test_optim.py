@@ -24,6 +24,7 @@ import numpy as np
 from grader.checks import check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_shape, assert_unchanged
 from grader.inputs import hidden_rng
+from grader.untouched import assert_calls_left_inputs_alone
 from reference import optim as ref
 
 ASSIGNMENT = "optim"
@@ -658,5 +659,6 @@ def test_l2_grad_fresh(student):
 def test_l2_grad_leaves_w(student):
     W = _rng(83).standard_normal((3, 3))
     _, (after, _), _ = student.call_returning_args("l2_grad", W, 0.1)
-    assert_unchanged(W, after, what="l2_grad(W, lambda)", name="W",
-                     hint="return lambda * W as a new array (W *= lambda scales the caller's weights)")
+    hint = "return lambda * W as a new array (W *= lambda scales the caller's weights)"
+    assert_unchanged(W, after, what="l2_grad(W, lambda)", name="W", hint=hint)
+    assert_calls_left_inputs_alone(student, "l2_grad", {0: "W"}, what="l2_grad(W, lambda)", hint=hint)
