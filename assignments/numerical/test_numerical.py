@@ -327,9 +327,9 @@ def test_gradient_descent_golden_seed(student):
 
 @check("gradient_descent", "golden", points=1.25)
 def test_gradient_descent_fresh(student):
-    """A shifted quadratic in 3 dimensions, other lr and step_num: follows x -= lr * grad exactly."""
-    _descent_case(student, "shifted_quadratic", np.array([1.0, -2.0, 0.5]), 0.05, 15,
-                  "gradient_descent(f, [1, -2, 0.5], lr=0.05, step_num=15)", atol=1e-9)
+    """A shifted quadratic in 3 dimensions from a hidden start, other lr and step_num: follows x -= lr * grad."""
+    _descent_case(student, "shifted_quadratic", hidden_rng().uniform(-2.0, 2.0, 3), 0.05, 15,
+                  "gradient_descent(f, x0, lr=0.05, step_num=15) from a hidden x0 of shape (3,)", atol=1e-9)
 
 
 @check("gradient_descent", "mutation", points=0.5)
