@@ -282,8 +282,9 @@ class Runtime:
         args, kwargs = dec.decode(header.get("args", [])), dec.decode(header.get("kwargs", {"$dict": {}}))
         result = fn(*args, **kwargs)
         self._check_pid()
-        if header.get("return_args"):
-            return self._reply(result, "auto", args=tuple(args), kwargs=kwargs)
+        if header.get("return_args"):  # the array arguments as the call left them (the judge compares)
+            return self._reply(result, "auto", args=tuple(_array_or_none(a) for a in args),
+                               kwargs={k: _array_or_none(v) for k, v in kwargs.items()})
         return self._reply(result, header.get("mode", "auto"))
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -366,6 +367,10 @@ def _restore_builtins() -> None:
     for key, value in _BUILTINS.items():
         if current.get(key) is not value:
             current[key] = value
+
+
+def _array_or_none(value: Any) -> Any:
+    return value if type(value) is np.ndarray else None
 
 
 def _type_name(obj: Any) -> str:
