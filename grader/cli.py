@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     gs.add_argument("assignment")
     gs.add_argument("--out", required=True, type=Path, metavar="DIR")
+    __import__("grader.kit.cli").kit.cli.add_parser(sub)  # `grader kit`: grader/kit/cli.py
     return parser
 
 
@@ -216,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"grade": _cmd_grade, "check": _cmd_check, "list": _cmd_list, "export": _cmd_export,
                 "gradescope": _cmd_gradescope}
     try:
-        return commands[args.command](args)
+        return (getattr(args, "run", None) or commands[args.command])(args)
     except Interrupted as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 130

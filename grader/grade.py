@@ -151,10 +151,18 @@ def assignment_version(assignment: Assignment) -> str:
     """A hash of the assignment's checks and of the reference with its golden store."""
     import hashlib
 
-    import reference
-
-    parts = (tree_hash(assignment.path), tree_hash(Path(reference.__file__).parent))
+    reference = _reference_dir()  # none in a student kit: its answers are in the assignment folder
+    parts = (tree_hash(assignment.path), tree_hash(reference) if reference else "")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _reference_dir() -> Path | None:
+    """The reference package's folder, or None where it is not installed (a student kit, `grader kit`)."""
+    try:
+        import reference
+    except ImportError:
+        return None
+    return Path(reference.__file__).resolve().parent
 
 
 def grader_version() -> str:
@@ -191,12 +199,12 @@ def _info_from_json(data: dict[str, Any]) -> CheckInfo:
 
 def _hidden_paths(assignment: Assignment, inputs: Sequence[str], workdir: Path, out_dir: Path | None) -> list[str]:
     """What a student process must not read: our reference and checks, other submissions, the output."""
-    import reference
-
-    project = Path(reference.__file__).resolve().parent.parent
-    hidden = {Path(reference.__file__).resolve().parent, assignment.path.resolve(), workdir.resolve()}
-    if (project / "pyproject.toml").exists():  # a source checkout: hide all of it
-        hidden.add(project)
+    hidden = {assignment.path.resolve(), workdir.resolve()}
+    reference = _reference_dir()
+    if reference is not None:
+        hidden.add(reference)
+        if (reference.parent / "pyproject.toml").exists():  # a source checkout: hide all of it
+            hidden.add(reference.parent)
     for raw in inputs:
         p = Path(raw).resolve()
         hidden.add(p if p.is_dir() else p.parent)

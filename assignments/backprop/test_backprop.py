@@ -75,7 +75,7 @@ def test_mlp_forward_golden_seed(student):
     assert_close(o, o_ref, what="mlp_forward: o on the lecture example")
 
 
-@check("mlp_forward", "golden", points=1)
+@check("mlp_forward", "golden", points=1, hidden=True)
 def test_mlp_forward_fresh(student):
     """3 inputs, 4 hidden units, 2 outputs: shapes other than the lecture's 2x2."""
     x, W1, W2, _ = _fresh_mlp(11)
@@ -111,7 +111,7 @@ def test_mlp_loss_golden_seed(student):
                                   "the mean is taken instead of 0.5 * sum": expected})
 
 
-@check("mlp_loss", "golden", points=0.5)
+@check("mlp_loss", "golden", points=0.5, hidden=True)
 def test_mlp_loss_fresh(student):
     o, t = hidden_rng(12).uniform(0, 1, size=(2, 5))
     expected = ref.mlp_loss(o, t)
@@ -195,7 +195,7 @@ def test_mlp_update_golden_seed(student):
                  "mlp_update(x, t, W1, W2, lr=0.5) on the lecture example")
 
 
-@check("mlp_update", "golden", points=1)
+@check("mlp_update", "golden", points=1, hidden=True)
 def test_mlp_update_fresh(student):
     x, W1, W2, t = _fresh_mlp(14)
     _update_case(student, x, t, W1, W2, 0.3, "mlp_update(x, t, W1, W2, lr=0.3), 3-4-2 net")

@@ -152,7 +152,7 @@ def test_conv1d_golden_seed(student, golden):
                  variants=_conv1d_variants(x, w, b))
 
 
-@check("conv1d", "golden", points=1.5)
+@check("conv1d", "golden", points=1.5, hidden=True)
 def test_conv1d_golden_fresh(student, golden):
     """Other lengths and weights than the notes' (code that reads the global W or hard-codes 3 fails)."""
     case = golden("conv1d/random")
@@ -216,7 +216,7 @@ def test_mse_loss_golden_seed(student, golden):
                         variants=_mse_variants(pred, target))
 
 
-@check("mse_loss", "golden", points=1)
+@check("mse_loss", "golden", points=1, hidden=True)
 def test_mse_loss_golden_fresh(student, golden):
     """Six outputs, and a (3, 4) array (the mean runs over every element)."""
     case = golden("mse_loss/random")
@@ -270,7 +270,7 @@ def test_conv1d_backward_golden_seed(student, golden):
                             "conv1d_backward(x, w, dout) on the notes' example")
 
 
-@check("conv1d_backward", "golden", points=1.5)
+@check("conv1d_backward", "golden", points=1.5, hidden=True)
 def test_conv1d_backward_golden_fresh(student, golden):
     """x (9,), w (4,): other shapes than the notes'."""
     case = golden("conv1d_backward/random")
@@ -365,7 +365,7 @@ def test_conv1d_train_golden_seed(student, golden):
         student, case.inputs, case.outputs, "conv1d_train(x, w, b, target, lr=0.11, epochs=200)"))
 
 
-@check("conv1d_train", "golden", points=1)
+@check("conv1d_train", "golden", points=1, hidden=True)
 def test_conv1d_train_golden_fresh(student, golden):
     """x (9,), w (4,), lr = 0.05, 30 epochs."""
     case = golden("conv1d_train/random")
@@ -504,7 +504,7 @@ def test_im2col_golden_stride_pad(student, golden):
     _assert_im2col(student, *_im2col_args(golden("im2col/stride_pad").inputs))
 
 
-@check("im2col", "golden", points=1.5)
+@check("im2col", "golden", points=1.5, hidden=True)
 def test_im2col_golden_fresh(student):
     """2x3 windows with stride 3 and padding 2 (gaps between windows), and 1x1 windows."""
     _assert_im2col(student, _fresh(151, 1, 2, 7, 5), 2, 3, 3, 2)
@@ -863,7 +863,7 @@ def test_pooling_gradcheck(student):
     graded_alone(student, "Pooling", LAYER_HELPERS, body)
 
 
-@check("Pooling", "golden", points=1)
+@check("Pooling", "golden", points=1, hidden=True)
 def test_pooling_golden_fresh(student):
     """3x2 windows with stride 1 (overlapping, not square), 3 channels."""
     x = _distinct(183, (1, 3, 5, 6))

@@ -182,7 +182,7 @@ def test_relu_golden(student, golden):
     _golden_layer(student, golden, "Relu", ("matrix", "4d"))
 
 
-@check("Relu", "golden", points=0.5)
+@check("Relu", "golden", points=0.5, hidden=True)
 def test_relu_fresh(student):
     """forward and backward on shapes (3, 7) and (2, 2, 5)."""
     _fresh_activation(student, "Relu", (), 101)
@@ -219,7 +219,7 @@ def test_sigmoid_golden(student, golden):
     _golden_layer(student, golden, "Sigmoid", ("matrix", "4d"))
 
 
-@check("Sigmoid", "golden", points=0.5)
+@check("Sigmoid", "golden", points=0.5, hidden=True)
 def test_sigmoid_fresh(student):
     _fresh_activation(student, "Sigmoid", (), 111)
 
@@ -289,7 +289,7 @@ def test_tanh_golden(student, golden):
     _golden_layer(student, golden, "Tanh", ("matrix", "4d"))
 
 
-@check("Tanh", "golden", points=0.5)
+@check("Tanh", "golden", points=0.5, hidden=True)
 def test_tanh_fresh(student):
     _fresh_activation(student, "Tanh", (), 141)
 
@@ -353,7 +353,7 @@ def test_affine_golden_4d(student, golden):
     _affine_golden(student, golden, "batch4d")
 
 
-@check("Affine", "golden", points=1)
+@check("Affine", "golden", points=1, hidden=True)
 def test_affine_fresh(student):
     """x (5, 7) with W (7, 3), and x (4, 2, 3) with W (6, 2)."""
     for seed, x_shape, m in ((201, (5, 7), 3), (202, (4, 2, 3), 2)):
@@ -559,7 +559,7 @@ def test_flatten_golden(student, golden):
                 case.outputs["dx"], "for x of shape (2, 3, 2, 2)")
 
 
-@check("Flatten", "golden", points=0.75)
+@check("Flatten", "golden", points=0.75, hidden=True)
 def test_flatten_fresh(student):
     """(3, 4, 5) -> (3, 20) and a 2-D (5, 6) input that stays (5, 6)."""
     for seed, shape in ((501, (3, 4, 5)), (502, (5, 6))):
@@ -890,7 +890,7 @@ def _close_params(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
     return all(np.allclose(a[k], b[k], rtol=1e-6, atol=1e-9) for k in PARAM_KEYS)
 
 
-@check("TwoLayerNet", "convergence", points=3.5, timeout=60)
+@check("TwoLayerNet", "convergence", points=3.5, timeout=60, hidden=True)
 def test_twolayernet_learns_digits(student, golden):
     """300 mini-batch SGD steps (batch 100, lr 2.0) on 8x8 digits from hidden initial parameters reach test
     accuracy >= 0.90; decided after 20 steps when the updates follow the reference's from the same start.

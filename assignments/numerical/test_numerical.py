@@ -266,7 +266,7 @@ def test_numerical_gradient_1d(student):
                    variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`": 2 * x * H * H})
 
 
-@check("numerical_gradient", "golden", points=1)
+@check("numerical_gradient", "golden", points=1, hidden=True)
 def test_numerical_gradient_2d(student):
     """A (2, 3) weight matrix, as in TwoLayerNet: the gradient has x's shape."""
     x = _fresh(3, 2, 3) / 2
@@ -325,7 +325,7 @@ def test_gradient_descent_golden_seed(student):
                   "gradient_descent(f, [-3, 4], lr=0.1, step_num=100)", atol=1e-8)
 
 
-@check("gradient_descent", "golden", points=1.25)
+@check("gradient_descent", "golden", points=1.25, hidden=True)
 def test_gradient_descent_fresh(student):
     """A shifted quadratic in 3 dimensions from a hidden start, other lr and step_num: follows x -= lr * grad."""
     _descent_case(student, "shifted_quadratic", hidden_rng().uniform(-2.0, 2.0, 3), 0.05, 15,

@@ -614,7 +614,7 @@ def _penalty_weights(seed: int) -> list[np.ndarray]:
     return [rng.standard_normal(s) for s in ((6,), (2, 5), (3, 1, 2), (2, 2, 1, 3))]
 
 
-@check("l2_penalty", "golden", points=0.75)
+@check("l2_penalty", "golden", points=0.75, hidden=True)
 def test_l2_penalty_fresh(student):
     """Four arrays of 1 to 4 dimensions, lambda 0.3."""
     weights = _penalty_weights(81)
@@ -647,7 +647,7 @@ def test_l2_grad_golden(student, golden):
                      variants=_grad_variants(W, lam))
 
 
-@check("l2_grad", "golden", points=0.5)
+@check("l2_grad", "golden", points=0.5, hidden=True)
 def test_l2_grad_fresh(student):
     """A 1-D array with lambda 2.5."""
     W = _rng(82).standard_normal(7)
