@@ -174,6 +174,7 @@ def test_reruns_grade_only_what_is_not_stored(scenario) -> None:
     graded, reused = _counts(scenario.final.stdout)
     assert reused == scenario.after_kill and graded + reused == scenario.total  # nothing graded twice
     assert _counts(scenario.unchanged.stdout) == (0, scenario.total)
+    assert "legend: ✓ passed" in scenario.unchanged.stdout  # under the class table
     assert scenario.results["complete"] is True
 
 
