@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +125,11 @@ def test_reference_files_and_other_submissions_cannot_be_read(student, secret_di
 @pytest.mark.skipif(not isolation_available(), reason="needs mount namespaces")
 def test_hidden_folders_look_empty(student, secret_dir):
     for hidden in (PROJECT_ROOT, secret_dir):
+        # the interpreter's own virtual environment stays visible when it lives in the checkout (the README's
+        # `python3 -m venv .venv`): the student process runs on it
+        interpreter = [Path(sys.prefix).name] if Path(sys.prefix).parent == Path(hidden) else []
         try:
-            assert student.listdir(str(hidden)) == [], hidden
+            assert student.listdir(str(hidden)) in ([], interpreter), hidden
         except StudentRaised as exc:  # a path under /tmp (a checkout there, too): /tmp is private to the student
             assert exc.exc_type == "FileNotFoundError" and str(hidden).startswith("/tmp/"), exc
     assert student.listdir("/tmp") == ["scratch"]
