@@ -228,6 +228,7 @@ def test_check_in_a_real_jupyter_kernel(unpacked: Path, monkeypatch: pytest.Monk
     assert "3 / 3 points" in html_of['check("softmax")']
     sigmoid = html_of['check("sigmoid")']
     assert ">failed<" in sigmoid and "sign" in sigmoid, sigmoid
+    assert all(o.output_type == "display_data" for outs in outputs.values() for o in outs)  # no dict echoed
 
 
 # ------------------------------------------------------------------------------------ a fresh venv
