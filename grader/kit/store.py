@@ -83,7 +83,7 @@ class Writer:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ANSWERS_JSON).write_text(json.dumps(entries, sort_keys=True, separators=(",", ":")),
                                            encoding="utf-8")
-        with zipfile.ZipFile(folder / ANSWERS_NPZ, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(folder / ANSWERS_NPZ, "w", zipfile.ZIP_STORED) as zf:  # the wheel compresses
             for old, i in used.items():
                 array = self.arrays[old]
                 buffer = io.BytesIO()
