@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 
 from grader.checks import CheckFailed
 from grader.diagnose import diagnose, shape_cause
+from grader.mutants import explain
 
 _NUMBER_KINDS = "biuf"
 _PY_NUMBERS = (bool, int, float)
@@ -142,11 +143,11 @@ def assert_close(
     arr = as_array(got, what)
     extra = {"inputs": _json_inputs(inputs)} if inputs else {}
     if arr.shape != exp.shape:
-        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size)
+        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size, explain=explain)
         raise CheckFailed(shape_message(what, arr.shape, exp.shape, cause), extra or None)
     bad = ~np.isclose(arr, exp, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
-        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size)
+        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size, explain=explain)
         raise mismatch_failure(arr, exp, bad, what=what, cause=cause, extra=extra)
 
 
@@ -164,7 +165,7 @@ def assert_scalar_close(
     g, e = as_scalar(got, what), float(expected)
     if np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
         return
-    cause = diagnose(np.array(g), np.array(e), variants=variants, batch_size=batch_size)
+    cause = diagnose(np.array(g), np.array(e), variants=variants, batch_size=batch_size, explain=explain)
     message = f"{what} is {g:.6g}, expected {e:.6g} (abs error {abs(g - e):.3g})."
     rows = [{"name": what, "expected": f"{e:.10g}", "got": f"{g:.10g}"}]
     raise CheckFailed(message + _likely(cause), {"type": "scalars", "rows": rows})
