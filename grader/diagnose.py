@@ -250,7 +250,7 @@ def exception_cause(exc_type: str, message: str, line: str = "",
         return "the inner dimensions of a matrix product differ: a missing or extra .T, or swapped operands?"
     if exc_type == "ZeroDivisionError":
         return "a division by zero: a count or a bias correction (1 - beta**t with t = 0?) that is still 0"
-    if "unsupported operand type" in text and "NoneType" in text:
+    if "NoneType" in text:
         return "a value is None: forward did not store what backward reads, or a function does not return"
     del line
     return None

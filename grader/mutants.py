@@ -47,6 +47,64 @@ class Mutant:
     sources: tuple[tuple[str, str], ...]
 
 
+# ---------------------------------------------------------------------------------------------- hand-written
+# Real bugs that are more than one edit away from the reference, each with the sentence that says it better than
+# a generated mutant could. They are tried before the generated mutants. Each source redefines the component
+# in the reference module's namespace (a class may subclass the reference's class of the same name).
+
+TINY_H = ("h is so small that x + h rounds to x in float64 (h = 1e-50?), so f(x + h) - f(x) is 0: use h = 1e-4 "
+          "and the central difference (f(x + h) - f(x - h)) / (2*h)")
+HAND_WRITTEN: dict[str, tuple[tuple[str, str], ...]] = {
+    "numerical_diff": (
+        (TINY_H, "def numerical_diff(f, x):\n    h = 1e-50\n    return (f(x + h) - f(x)) / h\n"),
+        ("a forward difference (f(x + h) - f(x)) / h where the central difference (f(x + h) - f(x - h)) / (2*h) "
+         "belongs", "def numerical_diff(f, x):\n    h = 1e-4\n    return (f(x + h) - f(x)) / h\n"),
+    ),
+    "Tanh": (
+        ("backward applies the derivative to dout: 1 - tanh(dout)**2 where dout * (1 - out**2) belongs "
+         "(out = tanh(x), cached by forward)",
+         "class Tanh(Tanh):\n    def backward(self, dout):\n        return 1.0 - np.tanh(dout) ** 2\n"),
+        ("backward applies the derivative to dout: dout * (1 - tanh(dout)**2) where dout * (1 - out**2) belongs "
+         "(out = tanh(x), cached by forward)",
+         "class Tanh(Tanh):\n    def backward(self, dout):\n        return dout * (1.0 - np.tanh(dout) ** 2)\n"),
+    ),
+    "Dropout": (
+        ("one mask is shared by every sample of the batch (drawn with shape x.shape[1:]): draw it with x's full shape",
+         "class Dropout(Dropout):\n    def forward(self, x, train_flg=True):\n        if train_flg:\n"
+         "            self.mask = np.random.rand(*x.shape[1:]) > self.dropout_ratio\n            return x * self.mask\n"
+         "        return x * (1.0 - self.dropout_ratio)\n"),
+        ("the mask keeps a unit with probability dropout_ratio, not 1 - dropout_ratio: keep where "
+         "rand > dropout_ratio",
+         "class Dropout(Dropout):\n    def forward(self, x, train_flg=True):\n        if train_flg:\n"
+         "            self.mask = np.random.rand(*x.shape) < self.dropout_ratio\n            return x * self.mask\n"
+         "        return x * (1.0 - self.dropout_ratio)\n"),
+    ),
+    "Pooling": (
+        ("backward assigns (=) each window's gradient into dx where windows overlap (stride < pool size), so a "
+         "later window overwrites an earlier one: accumulate with += (as col2im does)",
+         "class Pooling(Pooling):\n    def backward(self, dout):\n        N, C, H, W = self.x_shape\n"
+         "        p, s, ph, pw = self.pad, self.stride, self.pool_h, self.pool_w\n"
+         "        dx = np.zeros((N, C, H + 2 * p, W + 2 * p))\n        oh, ow = dout.shape[2:]\n"
+         "        am = self.arg_max.reshape(N, oh, ow, C)\n"
+         "        for n in range(N):\n            for c in range(C):\n                for i in range(oh):\n"
+         "                    for j in range(ow):\n                        w = np.zeros(ph * pw)\n"
+         "                        w[am[n, i, j, c]] = dout[n, c, i, j]\n"
+         "                        dx[n, c, i * s:i * s + ph, j * s:j * s + pw] = w.reshape(ph, pw)\n"
+         "        return dx[:, :, p:p + H, p:p + W]\n"),
+        ("backward assigns (=) the gradient at each window's maximum where windows overlap, so when two windows "
+         "share a maximum the later overwrites the earlier: accumulate with +=",
+         "class Pooling(Pooling):\n    def backward(self, dout):\n        N, C, H, W = self.x_shape\n"
+         "        p, s, ph, pw = self.pad, self.stride, self.pool_h, self.pool_w\n"
+         "        dx = np.zeros((N, C, H + 2 * p, W + 2 * p))\n        oh, ow = dout.shape[2:]\n"
+         "        am = self.arg_max.reshape(N, oh, ow, C)\n"
+         "        for n in range(N):\n            for c in range(C):\n                for i in range(oh):\n"
+         "                    for j in range(ow):\n                        k = am[n, i, j, c]\n"
+         "                        dx[n, c, i * s + k // pw, j * s + k % pw] = dout[n, c, i, j]\n"
+         "        return dx[:, :, p:p + H, p:p + W]\n"),
+    ),
+}
+
+
 # ---------------------------------------------------------------------------------------------- the reference
 
 def reference_object(name: str) -> Any:
@@ -132,6 +190,11 @@ def _call_edits(node: ast.Call) -> Iterator[Edit]:
         other = copy.deepcopy(node)
         other.func.attr = _REDUCERS[name]
         yield other, f"{_REDUCERS[name]} where a {name} belongs"
+    if name and any(kw.arg == "axis" for kw in node.keywords):
+        other = copy.deepcopy(node)
+        other.func.attr = _REDUCERS[name]
+        other.keywords = [kw for kw in other.keywords if kw.arg != "axis"]
+        yield other, f"a {_REDUCERS[name]} over every element where a {name} over an axis belongs"
     for i, kw in enumerate(node.keywords):
         if kw.arg in _DROP_KWARGS:
             other = copy.deepcopy(node)
@@ -231,7 +294,7 @@ def mutants_of(name: str) -> tuple[Mutant, ...]:
     if found is None:
         return ()
     _, sources = found
-    out: list[Mutant] = []
+    out = [Mutant(sentence, ((f"{name} (hand-written)", source),)) for sentence, source in HAND_WRITTEN.get(name, ())]
     seen: set[str] = set()
     for target, source in sources.items():
         tree = _without_docstrings(ast.parse(source))

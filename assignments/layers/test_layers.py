@@ -483,6 +483,9 @@ def test_dropout_train_mode(student):
     what = f"Dropout({ratio}).forward(x, True)"
     first = _kept(as_array(layer.forward(x, True), what=what, shape=x.shape), x, ratio, what)
     second = _kept(as_array(layer.forward(x, True), what=what, shape=x.shape), x, ratio, what)
+    if np.all(first == first[:1]):
+        fail(f"{what} dropped the same entries in every row: one mask is shared by every sample of the batch "
+             "(drawn with shape x.shape[1:]?): draw it with x's full shape, np.random.rand(*x.shape)")
     rate, se = first.mean(), np.sqrt(ratio * (1 - ratio) / x.size)
     if abs(rate - ratio) < 5 * se and abs(rate - (1 - ratio)) > 5 * se:
         fail(f"{what} kept {rate:.1%} of the entries, expected about {1 - ratio:.0%}: dropout_ratio is the "
@@ -778,6 +781,10 @@ def test_twolayernet_gradcheck(student, golden):
 @check("TwoLayerNet", "golden", points=1)
 def test_twolayernet_params_honoured(student, golden):
     """Arrays the grader writes into net.params are used by the next loss and gradient (golden store case)."""
+    _graded_alone_of_its_layers(student, golden, lambda: _params_honoured(student, golden))
+
+
+def _params_honoured(student: Any, golden: Any) -> None:
     case = golden("TwoLayerNet/onehot")
     net = student.TwoLayerNet(4, 5, 3)
     before = _params_data(net.params.value(), "TwoLayerNet(4, 5, 3).params", (4, 5, 3))

@@ -126,6 +126,21 @@ class _AdamFixedT(ref.Adam):
         super().__init__(**hyper)
 
 
+class _AdamBeta1SquaredOnly(ref.Adam):
+    """The reference's Adam with ``1 - beta1*beta1`` in the first moment's bias correction only (seed 002)."""
+
+    def update(self, params: Params, grads: Params) -> None:
+        state = self._state(params)
+        self.t += 1
+        for key in params:
+            g = grads[key]
+            state["m"][key] = self.beta1 * state["m"][key] + (1.0 - self.beta1) * g
+            state["v"][key] = self.beta2 * state["v"][key] + (1.0 - self.beta2) * g * g
+            m_hat = state["m"][key] / (1.0 - self.beta1 * self.beta1)
+            v_hat = state["v"][key] / (1.0 - self.beta2**self.t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+
+
 class _RmspropReset(ref.RMSprop):
     """RMSprop whose h starts from zero at every call."""
 
@@ -187,6 +202,8 @@ def _adam_variants(hyper: dict[str, float]) -> dict[str, Any]:
         f"{BETA_SQUARED} (and beta2*beta2 instead of beta2**t); t counts the calls of update from 1":
             _AdamFixedT(2, **hyper),
         "t is never incremented: the bias correction uses t = 1 at every step": _AdamFixedT(1, **hyper),
+        f"{BETA_SQUARED} in the first moment's bias correction (m / (1 - beta1*beta1)); t counts the calls of "
+        "update from 1": _AdamBeta1SquaredOnly(**hyper),
         "the bias correction is missing: divide m by 1 - beta1**t and v by 1 - beta2**t": _AdamFixedT(np.inf, **hyper),
     }
 
@@ -458,7 +475,7 @@ def test_adam_epsilon_literal(student):
     for literal in ast.walk(node):
         text = ast.get_source_segment(source, literal) if isinstance(literal, ast.Constant) else None
         if text and text.lower().replace("_", "").startswith("10e-"):
-            fail(f"Adam uses the literal {text}, which is {float(literal.value):g} (10 x 10**{text[4:]}), "
+            fail(f"Adam uses the literal {text}, which is {float(literal.value):g} (10 x 10**-{text[4:]}), "
                  f"not 1e-{text[4:]}: write 1e-{text[4:]} for 10 to the power -{text[4:]}. (The update itself is "
                  "within the accepted epsilon conventions, so only this check notices it.)")
 
