@@ -97,6 +97,13 @@ def describe_value(value: Any) -> str:
     return repr(value)
 
 
+def _brief(value: Any) -> str:
+    """``(2, 3) float64`` for an array (its values when tiny), else as :func:`describe_value`."""
+    if isinstance(value, np.ndarray) and not (value.size <= _SHOWN_ELEMENTS and value.ndim <= 1):
+        return f"{tuple(value.shape)} {value.dtype}"
+    return "= " + describe_value(value)
+
+
 def describe_call(call: Call, names: tuple[str, ...] = ()) -> str:
     """``Pooling(2, 2, stride=1, pad=1).forward(x)`` with the arguments' shapes and dtypes after it."""
     def name(i: int) -> str:
@@ -115,7 +122,7 @@ def describe_call(call: Call, names: tuple[str, ...] = ()) -> str:
         head = f"{owner}.{call.name}({arglist(call.args, call.kwargs, True)})"
     else:
         head = f"{call.name}({arglist(call.args, call.kwargs, True)})"
-    shown = [f"{name(i)} = {describe_value(a)}" for i, a in enumerate(call.args) if big(a)]
+    shown = [f"{name(i)} {_brief(a)}" for i, a in enumerate(call.args) if big(a)]
     return head + (f" with {', '.join(shown)}" if shown else "")
 
 

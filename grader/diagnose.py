@@ -244,6 +244,13 @@ def exception_cause(exc_type: str, message: str, line: str = "",
             or "only integers, slices" in message):
         return "a float is used as a size or an index: `/` gives a float in Python 3, use `//` (or int(...))"
     if "could not be broadcast together" in message:
+        shapes = [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
+        square = next((sh for sh in shapes if len(sh) == 2 and sh[0] == sh[1] and sh[0] > 1), None)
+        if square:
+            n = square[0]
+            return (f"an array of shape {square} is what broadcasting gives when a 1-D ({n},) array meets a ({n}, 1) "
+                    f"column earlier on (d - y with d 1-D and y a column?): give both operands the same shape "
+                    f"(reshape(-1, 1) or ravel()) before subtracting")
         return ("two arrays of incompatible shapes meet in an elementwise operation: check the axes of your sums "
                 "and means (keepdims=True keeps a column) and which array is transposed")
     if "not aligned" in message or "mismatch in its core dimension" in message:

@@ -1,0 +1,38 @@
+"""The corpus of real code (tests/corpus/, see tests/corpus/harness.py) graded through the CLI, one run per
+assignment: no correct component loses a point, and the grader names the cause of at least 90% of the real
+bugs. `python tests/corpus/harness.py` prints the per-source table."""
+from __future__ import annotations
+
+import pytest
+
+from tests.corpus import harness
+
+NAMED_AT_LEAST = 0.9
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> list[harness.Outcome]:
+    return harness.run()
+
+
+def test_every_corpus_file_has_provenance_and_labels():
+    for assignment in harness.ASSIGNMENTS:
+        for path in sorted((harness.CORPUS / assignment).glob("*.py")):
+            head = path.read_text(encoding="utf-8").splitlines()[:40]
+            assert any(line.startswith("# provenance: ") for line in head), path
+            assert any(line.startswith("# adapted: ") for line in head), path
+            assert any(line.startswith("# label ") for line in head), path
+    labels = [lab for a in harness.ASSIGNMENTS for lab in harness.labels(a)]
+    assert all(lab.correct or lab.cause_pattern for lab in labels), "every bug label needs its cause pattern"
+
+
+def test_no_correct_component_loses_a_point(outcomes):
+    lost = [o for o in outcomes if o.label.correct and o.lost > 0]
+    assert not lost, harness.misses(lost)
+
+
+def test_the_cause_of_real_bugs_is_named(outcomes):
+    bugs = [o for o in outcomes if not o.label.correct]
+    named = sum(o.named for o in bugs)
+    print("\n" + harness.table(outcomes))
+    assert bugs and named / len(bugs) >= NAMED_AT_LEAST, harness.table(outcomes) + "\n" + harness.misses(bugs)
