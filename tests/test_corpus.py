@@ -17,7 +17,7 @@ def outcomes() -> list[harness.Outcome]:
 
 def test_every_corpus_file_has_provenance_and_labels():
     for assignment in harness.ASSIGNMENTS:
-        for path in sorted((harness.CORPUS / assignment).glob("*.py")):
+        for path in sorted((harness.corpus_dir() / assignment).glob("*.py")):
             head = path.read_text(encoding="utf-8").splitlines()[:40]
             assert any(line.startswith("# provenance: ") for line in head), path
             assert any(line.startswith("# adapted: ") for line in head), path
@@ -34,5 +34,5 @@ def test_no_correct_component_loses_a_point(outcomes):
 def test_the_cause_of_real_bugs_is_named(outcomes):
     bugs = [o for o in outcomes if not o.label.correct]
     named = sum(o.named for o in bugs)
-    print("\n" + harness.table(outcomes))
+    print("\n" + harness.table(outcomes) + ("\nnot built: " + ", ".join(harness.skipped()) if harness.skipped() else ""))
     assert bugs and named / len(bugs) >= NAMED_AT_LEAST, harness.table(outcomes) + "\n" + harness.misses(bugs)

@@ -1,5 +1,7 @@
-"""Grade the corpus of real code (tests/corpus/<assignment>/*.py) through the CLI and score the grader's feedback.
+"""Grade the corpus of real code through the CLI and score the grader's feedback.
 
+The corpus is the course notes' student code committed here (tests/corpus/<assignment>/*.py) and the public
+repositories' code that :mod:`tests.corpus.public` extracts from local mirrors at run time (never committed).
 Every corpus file opens with its provenance and one label per component it defines:
 
     # corpus-source: dlfs-ja
@@ -19,10 +21,16 @@ import json
 import re
 import subprocess
 import sys
+import shutil
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: python tests/corpus/harness.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.corpus import public  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent
 ASSIGNMENTS = ("numerical", "backprop", "layers", "optim", "conv")
@@ -57,10 +65,28 @@ class Outcome:
         return self.lost == 0 if self.label.correct else self.named
 
 
+@lru_cache(maxsize=None)
+def corpus_dir() -> Path:
+    """A folder with the committed files and the public ones built from mirrors (built once per process)."""
+    root = Path(tempfile.mkdtemp(prefix="dlfs-corpus-"))
+    for assignment in ASSIGNMENTS:
+        shutil.copytree(CORPUS / assignment, root / assignment)
+    skipped = public.build(root)
+    (root / "SKIPPED").write_text("\n".join(f"{r.assignment}/{r.name} (no mirror of {r.repo[0]} at "
+                                            f"{public.mirror(r.repo[0])})" for r in skipped), encoding="utf-8")
+    return root
+
+
+def skipped() -> list[str]:
+    """The public corpus files not built here (their repository has no local mirror)."""
+    text = (corpus_dir() / "SKIPPED").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line]
+
+
 def labels(assignment: str) -> list[Label]:
     """The labels of every corpus file of ``assignment`` (a file without a source line is an error)."""
     out = []
-    for path in sorted((CORPUS / assignment).glob("*.py")):
+    for path in sorted((corpus_dir() / assignment).glob("*.py")):
         head = [line.rstrip() for line in path.read_text(encoding="utf-8").splitlines()[:40]]
         source = next((m.group(1) for line in head if (m := _SOURCE.match(line))), None)
         if source is None:
@@ -74,7 +100,7 @@ def labels(assignment: str) -> list[Label]:
 
 def grade(assignment: str, files: list[str] | None = None, python: str = sys.executable) -> dict[str, dict]:
     """results.json submissions by id, from ONE `grader grade` run over the assignment's corpus files."""
-    paths = sorted((CORPUS / assignment).glob("*.py"))
+    paths = sorted((corpus_dir() / assignment).glob("*.py"))
     if files is not None:
         paths = [p for p in paths if p.stem in files]
     with tempfile.TemporaryDirectory() as out:
@@ -142,4 +168,6 @@ if __name__ == "__main__":
     chosen = tuple(sys.argv[1:]) or ASSIGNMENTS
     results = run(chosen)
     print(table(results))
+    if skipped():
+        print("not built (no mirror): " + ", ".join(skipped()))
     print(misses(results))
