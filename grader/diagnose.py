@@ -228,7 +228,8 @@ def exception_cause(exc_type: str, message: str, line: str = "",
                 "formula (out_h = (H + 2*pad - FH) // stride + 1) and the order of the dimensions")
     if m := _OUT_OF_BOUNDS.search(message):
         index, axis, size = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        flat = [n for n, a in arrays.items() if a.ndim >= 2 and a.shape[axis:axis + 1] == (size,) and a.size > index]
+        flat = [n for n, a in arrays.items() if a.ndim >= 2 and a.shape[axis:axis + 1] == (size,) and a.size > index
+                and not re.search(rf"\b{re.escape(n)}\[[^\]]*,", line)]  # X[k, :] is a row index, not a flat one
         if flat:
             name = flat[0]
             return (f"a flat index (0 .. {name}.size - 1) is used on the first axis of the {arrays[name].ndim}-D "
@@ -259,5 +260,4 @@ def exception_cause(exc_type: str, message: str, line: str = "",
         return "a division by zero: a count or a bias correction (1 - beta**t with t = 0?) that is still 0"
     if "NoneType" in text:
         return "a value is None: forward did not store what backward reads, or a function does not return"
-    del line
     return None
