@@ -185,3 +185,18 @@ def test_listed_bugs_are_named(tmp_path, assignment):
         if others:
             problems.append(f"{name}: other components lost points too: {others}")
     assert not problems, "\n".join(problems)
+
+
+def test_check_shows_a_shared_cause_once_and_ends_with_fix_these_first(tmp_path):
+    source = as_submission("layers") + BUGS["layers"]["sigmoid_no_one_minus_out"][0] + BUGS["layers"]["affine_db_mean"][0]
+    path = tmp_path / "mine.py"
+    path.write_text(source, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", "layers", str(path)], capture_output=True, text=True)
+    out = proc.stdout
+    cause = "the factor `1.0 - self.out` is missing"
+    sigmoid = out[out.index("\nSigmoid "):out.index("\nLeakyRelu ")]
+    assert " ".join(sigmoid.split()).count(cause) == 1 and "same likely cause as golden" in sigmoid, sigmoid
+    fix = out[out.index("Fix these first"):]
+    lines = [line.strip() for line in fix.splitlines()[1:] if line.strip()]
+    assert lines[0].startswith("1. Affine (-") and any(line.startswith("2. Sigmoid (-3)") for line in lines), fix
+    assert cause in " ".join(fix.split()), fix
