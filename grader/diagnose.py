@@ -256,6 +256,13 @@ def exception_cause(exc_type: str, message: str, line: str = "",
                 "and means (keepdims=True keeps a column) and which array is transposed")
     if "not aligned" in message or "mismatch in its core dimension" in message:
         return "the inner dimensions of a matrix product differ: a missing or extra .T, or swapped operands?"
+    if m := re.search(r"module 'numpy' has no attribute '(float|int|bool|object|str|complex)'", message):
+        alias = m.group(1)
+        return (f"np.{alias} was removed from NumPy (1.24): write the built-in {alias} or np.{alias}64 / "
+                f"np.{alias}_ (your code ran on an older NumPy)")
+    if "arrays can be converted to Python scalars" in message:
+        return ("int() or float() of an array with more than one element (NumPy 2 refuses what older versions "
+                "allowed with a warning): index one element (x[i, j]) or use .item() on a one-element array")
     if exc_type == "ZeroDivisionError":
         return "a division by zero: a count or a bias correction (1 - beta**t with t = 0?) that is still 0"
     if "NoneType" in text:

@@ -101,6 +101,9 @@ def test_describe_call_names_constructor_arguments_and_shapes():
     ("ValueError", "operands could not be broadcast together with shapes (5,5) (1,20) ", {}, {},
      "a 1-D (5,) array meets a (5, 1) column"),
     ("TypeError", "Value after * must be an iterable, not NoneType", {}, {}, "forward did not store"),
+    ("AttributeError", "module 'numpy' has no attribute 'float'.", {}, {}, "np.float was removed from NumPy"),
+    ("TypeError", "only length-1 arrays can be converted to Python scalars", {}, {}, "use .item()"),
+    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars", {}, {}, "use .item()"),
 ])
 def test_exception_causes(exc_type, message, arrays, settings, words):
     assert words in exception_cause(exc_type, message, "", arrays, settings)
