@@ -9,6 +9,7 @@ and is cleared when a new check starts.
 from __future__ import annotations
 
 import copy
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,12 +46,25 @@ class CallLog:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.classes: dict[int, str] = {}
+        self.paused = False  # calls made to explain a failure (grader.shrink) are not logged
+        self._student: Any = None
+
+    @property
+    def student(self) -> Any:
+        """The proxy the logged calls went through (None when it is gone)."""
+        return self._student() if self._student is not None else None
+
+    @student.setter
+    def student(self, value: Any) -> None:
+        self._student = weakref.ref(value) if value is not None else None
 
     def clear(self) -> None:
         self.calls.clear()
         self.classes.clear()
 
     def add(self, call: Call) -> None:
+        if self.paused:
+            return
         if len(self.calls) < MAX_ENTRIES:
             self.calls.append(call)
         if call.kind == "new" and call.target is not None:

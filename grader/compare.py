@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from grader.checks import CheckFailed
 from grader.diagnose import diagnose, shape_cause
 from grader.mutants import explain
+from grader.shrink import smallest_failing_input
 
 _NUMBER_KINDS = "biuf"
 _PY_NUMBERS = (bool, int, float)
@@ -144,11 +145,17 @@ def assert_close(
     extra = {"inputs": _json_inputs(inputs)} if inputs else {}
     if arr.shape != exp.shape:
         cause = diagnose(arr, exp, variants=variants, batch_size=batch_size, explain=explain)
-        raise CheckFailed(shape_message(what, arr.shape, exp.shape, cause), extra or None)
+        raise _with_counterexample(CheckFailed(shape_message(what, arr.shape, exp.shape, cause), extra or None), arr)
     bad = ~np.isclose(arr, exp, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
         cause = diagnose(arr, exp, variants=variants, batch_size=batch_size, explain=explain)
-        raise mismatch_failure(arr, exp, bad, what=what, cause=cause, extra=extra)
+        raise _with_counterexample(mismatch_failure(arr, exp, bad, what=what, cause=cause, extra=extra), arr)
+
+
+def _with_counterexample(failure: CheckFailed, got: np.ndarray) -> CheckFailed:
+    """``failure`` with the smallest input that still fails appended (grader.shrink), when one is found."""
+    note = smallest_failing_input(got)
+    return CheckFailed(f"{failure.message} {note}", failure.details) if note else failure
 
 
 def assert_scalar_close(

@@ -197,7 +197,7 @@ LIKELY_CAUSE = "Likely cause: "
 def likely_cause(message: str) -> str:
     """The ``Likely cause: ...`` part of a check's message, or ''."""
     _, found, cause = str(message or "").partition(LIKELY_CAUSE)
-    return cause.strip() if found else ""
+    return cause.partition(" The smallest failing input found:")[0].strip() if found else ""
 
 
 def _shorten_repeated_causes(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:

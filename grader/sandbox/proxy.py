@@ -363,6 +363,8 @@ def _logged(student: Student, kind: str, name: str, target: int | None, args: tu
             kwargs: dict[str, Any]) -> Iterator[calllog.Call]:
     """Record one call in :data:`grader.calllog.LOG`; a student exception learns which call raised it."""
     entry = calllog.Call(kind, name, target, _log_copy(tuple(args)), _log_copy(dict(kwargs)))
+    if not calllog.LOG.paused:
+        calllog.LOG.student = student
     try:
         yield entry
     except StudentRaised as exc:
