@@ -25,11 +25,15 @@ def _denominator(h: np.ndarray, eps: float, inside: bool) -> np.ndarray:
     return np.sqrt(h + eps) if inside else np.sqrt(h) + eps
 
 
-class AdaGradConvention(ref.AdaGrad):
+class _Convention:
+    """An optimizer of the reference with ``eps`` placed ``inside`` or outside the square root."""
+
     def __init__(self, eps: float, inside: bool, **hyper: float) -> None:
         super().__init__(**hyper)
         self.eps, self.inside = eps, inside
 
+
+class AdaGradConvention(_Convention, ref.AdaGrad):
     def update(self, params: Any, grads: Any) -> None:
         h = self._state(params)["h"]
         for k in params:
@@ -37,11 +41,7 @@ class AdaGradConvention(ref.AdaGrad):
             params[k] -= self.lr * grads[k] / _denominator(h[k], self.eps, self.inside)
 
 
-class RMSpropConvention(ref.RMSprop):
-    def __init__(self, eps: float, inside: bool, **hyper: float) -> None:
-        super().__init__(**hyper)
-        self.eps, self.inside = eps, inside
-
+class RMSpropConvention(_Convention, ref.RMSprop):
     def update(self, params: Any, grads: Any) -> None:
         h = self._state(params)["h"]
         for k in params:
@@ -49,11 +49,7 @@ class RMSpropConvention(ref.RMSprop):
             params[k] -= self.lr * grads[k] / _denominator(h[k], self.eps, self.inside)
 
 
-class AdamConvention(ref.Adam):
-    def __init__(self, eps: float, inside: bool, **hyper: float) -> None:
-        super().__init__(**hyper)
-        self.eps, self.inside = eps, inside
-
+class AdamConvention(_Convention, ref.Adam):
     def update(self, params: Any, grads: Any) -> None:
         state = self._state(params)
         self.t += 1
