@@ -221,6 +221,10 @@ def exception_cause(exc_type: str, message: str, line: str = "",
     text = f"{exc_type}: {message}"
     pad = settings.get("pad")
     if "cannot reshape array" in message:
+        fixed = re.search(r"reshape\(\s*(\d+(?:\s*,\s*\d+)+)\s*\)", line)
+        if fixed:
+            return (f"reshape({fixed.group(1)}) hard-codes sizes that fit one input only: take them from the data "
+                    "(x.shape, len(x)) or let -1 stand for the one that follows, e.g. reshape(-1, 1)")
         if isinstance(pad, (int, float)) and pad:
             return (f"the output size formula ignores pad (pad = {pad:g} here): "
                     "out_h = (H + 2*pad - pool_h) // stride + 1, and the same for out_w")

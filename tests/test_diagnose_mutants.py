@@ -109,6 +109,12 @@ def test_exception_causes(exc_type, message, arrays, settings, words):
     assert words in exception_cause(exc_type, message, "", arrays, settings)
 
 
+def test_a_reshape_with_literal_sizes_is_named_from_the_students_line():
+    cause = exception_cause("ValueError", "cannot reshape array of size 5 into shape (4,1)",
+                            "dW1 = (alpha * delta1).reshape(4, 1) * x.reshape(1, 3)")
+    assert cause.startswith("reshape(4, 1) hard-codes sizes that fit one input only")
+
+
 def test_a_row_index_past_the_end_is_a_loop_bound_not_a_flat_index():
     cause = exception_cause("IndexError", "index 4 is out of bounds for axis 0 with size 4", "x = X[k, :].T",
                             {"X": np.zeros((4, 3))})
