@@ -31,13 +31,28 @@ PLANTED = {
     "ce_with_squared_error_delta": (
         ("return _two_layer_epoch(W1, W2, X, D, alpha, _cross_entropy_delta)",
          "return _two_layer_epoch(W1, W2, X, D, alpha, _squared_error_delta)"),
-        {"backprop_ce/golden-epoch": "backprop_xor's rule", "backprop_ce/trajectory": None},
+        {"backprop_ce/golden-epoch": "backprop_xor's rule", "backprop_ce/other-sizes": "backprop_xor's rule",
+         "backprop_ce/trajectory": None},
     ),
     "deep_return_in_loop": (
         ("        W1 += alpha * np.outer(delta1, x)\n    return W1, W2, W3, W4",
          "        W1 += alpha * np.outer(delta1, x)\n        return W1, W2, W3, W4"),
-        {"deep_relu/golden-epoch": "only the first sample was used", "deep_relu/trajectory": None,
+        {"deep_relu/golden-epoch": "only the first sample was used",
+         "deep_relu/other-sizes": "only the first sample was used", "deep_relu/trajectory": None,
          "deep_relu/learns-digits": "did not learn", "deep_relu/leaves-data-alone": "not credited"},
+    ),
+    "epoch_fixed_range4": (
+        # seed 000's real bug: the XOR epoch loops over range(4), the lecture's sample count, whatever X holds.
+        ("    for x, d in zip(X, _targets(D)):\n        y1 = sigmoid(W1 @ x)",
+         "    for k in range(4):\n        x, d = X[k], _targets(D)[k]\n        y1 = sigmoid(W1 @ x)"),
+        {"backprop_xor/other-sizes": "only the first 4 of the 6 samples were used: the sample loop has a fixed "
+                                     "count (range(4)) where range(len(X)) belongs",
+         "backprop_ce/other-sizes": "fixed count (range(4))"},
+    ),
+    "deep_fixed_range5": (
+        ("    for x, d in zip(X, _targets(D)):\n        v1 = W1 @ x",
+         "    for k in range(5):\n        x, d = X[k], _targets(D)[k]\n        v1 = W1 @ x"),
+        {"deep_relu/other-sizes": "only the first 5 of the 7 samples were used"},
     ),
     "dropout_with_replacement": (
         ("round(size * (1.0 - ratio)), replace=False)", "round(size * (1.0 - ratio)), replace=True)"),

@@ -251,16 +251,54 @@ def _xor_outputs(W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
     return ref.sigmoid(ref.sigmoid(XOR_X @ W1.T) @ W2.T).ravel()
 
 
-def _one_epoch_check(student, name: str, other: str) -> None:
+def _other_rule_variant(name: str, W1, W2, X, D, alpha: float) -> dict[str, tuple]:
+    """The epoch of the other two-layer function (squared error <-> cross-entropy output delta)."""
+    other = "backprop_ce" if name == "backprop_xor" else "backprop_xor"
+    delta = "d - y (cross-entropy)" if name == "backprop_xor" else "y(1-y)(d-y) (squared error)"
+    return {f"the output delta is {delta}: that is {other}'s rule": getattr(ref, other)(W1, W2, X, D, alpha)}
+
+
+def _one_epoch_check(student, name: str) -> None:
     W1, W2 = _uniform(31, 4, 3), _uniform(32, 1, 4)
-    fn, other_fn = getattr(ref, name), getattr(ref, other)
+    fn = getattr(ref, name)
     expected = fn(W1, W2, XOR_X, XOR_D, ALPHA)
     variants = {"only the first sample was used: is `return` inside the sample loop?":
-                fn(W1, W2, XOR_X[:1], XOR_D[:1], ALPHA),
-                f"the output delta is {name == 'backprop_xor' and 'd - y (cross-entropy)' or 'y(1-y)(d-y) (squared error)'}: "
-                f"that is {other}'s rule": other_fn(W1, W2, XOR_X, XOR_D, ALPHA)}
+                fn(W1, W2, XOR_X[:1], XOR_D[:1], ALPHA), **_other_rule_variant(name, W1, W2, XOR_X, XOR_D, ALPHA)}
     _assert_weights(getattr(student, name)(W1, W2, XOR_X, XOR_D, ALPHA), expected,
                     f"{name}(W1, W2, X, D, alpha=0.9), one epoch", variants=variants)
+
+
+def _first_samples_variants(fn, weights: list[np.ndarray], X: np.ndarray, D: np.ndarray, alpha: float) -> dict[str, tuple]:
+    """What an epoch returns when its sample loop stops early: after one sample (`return` inside the loop) or
+    after a fixed count that fits the lecture's data only (range(4) over the 4 XOR samples)."""
+    n = len(X)
+    variants = {"only the first sample was used: is `return` inside the sample loop?": fn(*weights, X[:1], D[:1], alpha)}
+    for k in range(2, n):
+        variants[f"only the first {k} of the {n} samples were used: the sample loop has a fixed count "
+                 f"(range({k})) where range(len(X)) belongs"] = fn(*weights, X[:k], D[:k], alpha)
+    return variants
+
+
+def _epoch_on_other_sizes(student, name: str, weights: list[np.ndarray], X: np.ndarray, D: np.ndarray,
+                          alpha: float, sizes: str, variants: dict[str, tuple] | None = None) -> None:
+    """One epoch of ``name`` on data of sizes other than the lecture's, against the reference: a loop over a
+    fixed count or a reshape to the lecture's sizes fits the lecture's data only."""
+    fn = getattr(ref, name)
+    weight_names = ", ".join(f"W{i + 1}" for i in range(len(weights)))
+    expected = fn(*weights, X, D, alpha)
+    _assert_weights(getattr(student, name)(*weights, X, D, alpha), expected,
+                    f"{name}({weight_names}, X, D, alpha={alpha:g}), one epoch with {sizes}",
+                    variants={**_first_samples_variants(fn, weights, X, D, alpha), **(variants or {})})
+
+
+def _two_layer_other_sizes(student, name: str) -> None:
+    """6 samples of 5 inputs, 3 hidden units: not the lecture's 4 samples, 3 inputs and 4 hidden units."""
+    rng = hidden_rng(0)
+    W1, W2 = rng.uniform(-1.0, 1.0, (3, 5)), rng.uniform(-1.0, 1.0, (1, 3))
+    X, D = rng.uniform(0.0, 1.0, (6, 5)), rng.integers(0, 2, (6, 1)).astype(float)
+    _epoch_on_other_sizes(student, name, [W1, W2], X, D, ALPHA,
+                          "X (6, 5), D (6, 1), W1 (3, 5), W2 (1, 3): 6 samples, 5 inputs, 3 hidden units",
+                          variants=_other_rule_variant(name, W1, W2, X, D, ALPHA))
 
 
 def _trajectory_check(student, name: str, epochs: int) -> None:
@@ -355,9 +393,15 @@ def _xor_convergence(student, name: str, budget: int) -> None:
     _convergence_check(student, problem, name, XOR_SHAPES, "learn XOR (every output within 0.1 of its target)", name)
 
 
-@check("backprop_xor", "golden", points=1.5)
+@check("backprop_xor", "golden", points=1)
 def test_backprop_xor_golden_epoch(student):
-    _one_epoch_check(student, "backprop_xor", "backprop_ce")
+    _one_epoch_check(student, "backprop_xor")
+
+
+@check("backprop_xor", "golden", points=1, hidden=True)
+def test_backprop_xor_other_sizes(student):
+    """One epoch with 6 samples, 5 inputs and 3 hidden units: nothing may be sized for the lecture's XOR."""
+    _two_layer_other_sizes(student, "backprop_xor")
 
 
 @check("backprop_xor", "golden", points=0.5)
@@ -366,16 +410,22 @@ def test_backprop_xor_trajectory(student):
     _trajectory_check(student, "backprop_xor", 50)
 
 
-@check("backprop_xor", "convergence", points=1.5, timeout=60)
+@check("backprop_xor", "convergence", points=1, timeout=60)
 def test_backprop_xor_converges(student):
     """Solves XOR within 2000 epochs from hidden starts (majority of 3; decided after 20 epochs when the
     updates follow the reference's, which solves from each of them)."""
     _xor_convergence(student, "backprop_xor", 2000)
 
 
-@check("backprop_ce", "golden", points=1.5)
+@check("backprop_ce", "golden", points=1)
 def test_backprop_ce_golden_epoch(student):
-    _one_epoch_check(student, "backprop_ce", "backprop_xor")
+    _one_epoch_check(student, "backprop_ce")
+
+
+@check("backprop_ce", "golden", points=1, hidden=True)
+def test_backprop_ce_other_sizes(student):
+    """One epoch with 6 samples, 5 inputs and 3 hidden units: nothing may be sized for the lecture's XOR."""
+    _two_layer_other_sizes(student, "backprop_ce")
 
 
 @check("backprop_ce", "golden", points=0.5)
@@ -383,7 +433,7 @@ def test_backprop_ce_trajectory(student):
     _trajectory_check(student, "backprop_ce", 50)
 
 
-@check("backprop_ce", "convergence", points=1.5, timeout=60)
+@check("backprop_ce", "convergence", points=1, timeout=60)
 def test_backprop_ce_converges(student):
     """Solves XOR within 1000 epochs from hidden starts (majority of 3; decided after 20 epochs when the
     updates follow the reference's)."""
@@ -432,7 +482,7 @@ def _deep_predict(weights: list[np.ndarray]) -> np.ndarray:
     return ref.softmax((weights[-1] @ y).T)
 
 
-@check("deep_relu", "golden", points=1.5)
+@check("deep_relu", "golden", points=1)
 def test_deep_relu_golden_epoch(student):
     """One epoch over the five digits from seeded weights, alpha = 0.01."""
     start = _deep_start(41)
@@ -441,6 +491,17 @@ def test_deep_relu_golden_epoch(student):
     _assert_weights(student.deep_relu(*start, DIGITS, DIGITS_D, DEEP_ALPHA), expected,
                     "deep_relu(W1, W2, W3, W4, X, D, alpha=0.01), one epoch",
                     variants={"only the first sample was used: is `return` inside the sample loop?": first_only})
+
+
+@check("deep_relu", "golden", points=1, hidden=True)
+def test_deep_relu_other_sizes(student):
+    """One epoch over 7 images with hidden layers of 9, 7 and 6 units: not the lecture's 5 digits and 20 units."""
+    rng = hidden_rng(0)
+    shapes = [(9, 25), (7, 9), (6, 7), (5, 6)]
+    weights = [rng.uniform(-1.0, 1.0, s) for s in shapes]
+    X, D = rng.integers(0, 2, (7, 25)).astype(float), np.eye(5)[rng.integers(0, 5, 7)]
+    _epoch_on_other_sizes(student, "deep_relu", weights, X, D, DEEP_ALPHA,
+                          "X (7, 25), D (7, 5), hidden layers of 9, 7 and 6 units")
 
 
 @check("deep_relu", "golden", points=0.5)
@@ -463,7 +524,7 @@ def _digits_solved(*weights: np.ndarray) -> bool:
     return bool(np.all(np.argmax(probs, axis=1) == np.arange(5)) and np.min(np.diag(probs)) > 0.9)
 
 
-@check("deep_relu", "convergence", points=1.5, timeout=60)
+@check("deep_relu", "convergence", points=1, timeout=60)
 def test_deep_relu_learns_digits(student):
     """Recognises all five digits (p > 0.9 for the right one) within 500 epochs from hidden starts (majority of
     3; decided after 20 epochs when the updates follow the reference's)."""
