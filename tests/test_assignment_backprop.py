@@ -49,6 +49,13 @@ PLANTED = {
                                      "count (range(4)) where range(len(X)) belongs",
          "backprop_ce/other-sizes": "fixed count (range(4))"},
     ),
+    "epoch_fixed_reshape": (
+        # seed 000's other hard-coded sizes: 4 hidden units and 3 inputs in the outer product.
+        ("        W1 += alpha * np.outer(delta1, x)\n        W2 += alpha * np.outer(delta, y1)\n",
+         "        W1 += alpha * delta1.reshape(4, 1) * x.reshape(1, 3)\n        W2 += alpha * np.outer(delta, y1)\n"),
+        {"backprop_xor/other-sizes": "reshape(4, 1) hard-codes sizes that fit one input only",
+         "backprop_ce/other-sizes": "reshape(4, 1) hard-codes sizes"},
+    ),
     "deep_fixed_range5": (
         ("    for x, d in zip(X, _targets(D)):\n        v1 = W1 @ x",
          "    for k in range(5):\n        x, d = X[k], _targets(D)[k]\n        v1 = W1 @ x"),
