@@ -262,17 +262,19 @@ def _one_epoch_check(student, name: str) -> None:
     W1, W2 = _uniform(31, 4, 3), _uniform(32, 1, 4)
     fn = getattr(ref, name)
     expected = fn(W1, W2, XOR_X, XOR_D, ALPHA)
-    variants = {"only the first sample was used: is `return` inside the sample loop?":
-                fn(W1, W2, XOR_X[:1], XOR_D[:1], ALPHA), **_other_rule_variant(name, W1, W2, XOR_X, XOR_D, ALPHA)}
+    variants = {**_first_samples_variants(fn, [W1, W2], XOR_X, XOR_D, ALPHA),
+                **_other_rule_variant(name, W1, W2, XOR_X, XOR_D, ALPHA)}
     _assert_weights(getattr(student, name)(W1, W2, XOR_X, XOR_D, ALPHA), expected,
                     f"{name}(W1, W2, X, D, alpha=0.9), one epoch", variants=variants)
 
 
-def _first_samples_variants(fn, weights: list[np.ndarray], X: np.ndarray, D: np.ndarray, alpha: float) -> dict[str, tuple]:
+def _first_samples_variants(fn, weights: list[np.ndarray], X: np.ndarray, D: np.ndarray,
+                            alpha: float) -> dict[str, tuple]:
     """What an epoch returns when its sample loop stops early: after one sample (`return` inside the loop) or
     after a fixed count that fits the lecture's data only (range(4) over the 4 XOR samples)."""
     n = len(X)
-    variants = {"only the first sample was used: is `return` inside the sample loop?": fn(*weights, X[:1], D[:1], alpha)}
+    variants = {"only the first sample was used: is `return` inside the sample loop?":
+                fn(*weights, X[:1], D[:1], alpha)}
     for k in range(2, n):
         variants[f"only the first {k} of the {n} samples were used: the sample loop has a fixed count "
                  f"(range({k})) where range(len(X)) belongs"] = fn(*weights, X[:k], D[:k], alpha)
@@ -487,10 +489,9 @@ def test_deep_relu_golden_epoch(student):
     """One epoch over the five digits from seeded weights, alpha = 0.01."""
     start = _deep_start(41)
     expected = ref.deep_relu(*start, DIGITS, DIGITS_D, DEEP_ALPHA)
-    first_only = ref.deep_relu(*start, DIGITS[:1], DIGITS_D[:1], DEEP_ALPHA)
     _assert_weights(student.deep_relu(*start, DIGITS, DIGITS_D, DEEP_ALPHA), expected,
                     "deep_relu(W1, W2, W3, W4, X, D, alpha=0.01), one epoch",
-                    variants={"only the first sample was used: is `return` inside the sample loop?": first_only})
+                    variants=_first_samples_variants(ref.deep_relu, start, DIGITS, DIGITS_D, DEEP_ALPHA))
 
 
 @check("deep_relu", "golden", points=1, hidden=True)
