@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from grader.checks import CheckFailed
 from grader.diagnose import diagnose, shape_cause
 from grader.mutants import explain
+from grader.inputs import drew_hidden
 from grader.shrink import smallest_failing_input
 
 _NUMBER_KINDS = "biuf"
@@ -153,7 +154,11 @@ def assert_close(
 
 
 def _with_counterexample(failure: CheckFailed, got: np.ndarray) -> CheckFailed:
-    """``failure`` with the smallest input that still fails appended (grader.shrink), when one is found."""
+    """``failure`` with the smallest input that still fails appended (grader.shrink), when one is found.
+
+    Not for a check that drew hidden inputs: a counterexample cut from them would show part of the case."""
+    if drew_hidden():
+        return failure
     note = smallest_failing_input(got)
     return CheckFailed(f"{failure.message} {note}", failure.details) if note else failure
 

@@ -19,14 +19,33 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?%?|[-+]?inf|NaN|nan"
 _SHOWS_EXPECTED = re.compile(
     rf"\b(expected(?: about| exactly| only)?|numeric|reference(?: reaches| gives)?|abs error|max abs error)"
     rf"(\s*[:=]?\s*)({_NUMBER})", re.IGNORECASE)
-_EXPECTED_LIST = re.compile(r"\b(expected(?: values?)?\s*[:=]?\s*)(\[[^\]]*\])", re.IGNORECASE)
+_EXPECTED_LIST_START = re.compile(r"\b(expected(?: values?)?\s*[:=]?\s*)\[", re.IGNORECASE)
+_COUNTEREXAMPLE = " The smallest failing input found:"  # grader.shrink's sentence
 _HIDDEN_KEYS = ("expected", "max_abs_err", "reference")
 
 
+def _hide_lists(message: str) -> str:
+    """Every bracketed list after "expected" (nested ones whole) replaced by ``[hidden]``."""
+    out, pos = [], 0
+    for m in _EXPECTED_LIST_START.finditer(message):
+        if m.start() < pos:
+            continue
+        depth, end = 0, m.end() - 1
+        while end < len(message):
+            depth += {"[": 1, "]": -1}.get(message[end], 0)
+            end += 1
+            if depth == 0:
+                break
+        out.append(message[pos:m.start()] + m[1] + HIDDEN)
+        pos = end
+    return "".join(out) + message[pos:]
+
+
 def redact_message(message: str) -> str:
-    """``message`` with every expected number replaced by ``[hidden]``."""
-    message = _EXPECTED_LIST.sub(lambda m: m[1] + HIDDEN, message)
-    return _SHOWS_EXPECTED.sub(lambda m: m[1] + m[2] + HIDDEN, message)
+    """``message`` with every expected number replaced by ``[hidden]``, and no counterexample: one cut from a
+    hidden case would show part of it."""
+    message = message.split(_COUNTEREXAMPLE)[0].rstrip()
+    return _SHOWS_EXPECTED.sub(lambda m: m[1] + m[2] + HIDDEN, _hide_lists(message))
 
 
 def redact_details(details: dict[str, Any]) -> dict[str, Any]:
