@@ -49,8 +49,9 @@ def kind_of(i: int) -> str:
     return {9: "colab", 5: "buggy", 6: "buggy", 7: "buggy", 8: "buggy"}.get(i % 10, "correct")
 
 
-def build_class(assignment: str, n: int, folder: Path, *, hanging: bool = True) -> Counter:
-    """Write ``n`` submissions of ``assignment`` into ``folder``; returns how many of each kind."""
+def build_class(assignment: str, n: int, folder: Path, *, hanging: bool = True, notebooks: bool = False) -> Counter:
+    """Write ``n`` submissions of ``assignment`` into ``folder``; returns how many of each kind.
+    ``notebooks``: every submission is a notebook (as a Jupyter course hands them in)."""
     ok = reference_source(assignment)
     bugs = sorted(NUMERICAL_BUGS if assignment == "numerical" else BACKPROP_BUGS)
     kinds: Counter = Counter()
@@ -58,17 +59,20 @@ def build_class(assignment: str, n: int, folder: Path, *, hanging: bool = True) 
         kind = kind_of(i)
         if kind == "hang" and not hanging:
             kind = "correct"
-        name = f"student{i:04d}"
+        name = folder / f"student{i:04d}"
         if kind == "colab":
-            write_notebook(folder / f"{name}.ipynb", [*COLAB_JUNK, *source_cells(ok)])
+            source, junk = ok, COLAB_JUNK
         elif kind == "buggy":
             bug = bugs[sum(v for k, v in kinds.items() if k.startswith("buggy")) % len(bugs)]
-            write_py(folder / f"{name}.py", buggy_source(assignment, bug))
-            kind = f"buggy ({bug})"
+            source, junk, kind = buggy_source(assignment, bug), [], f"buggy ({bug})"
         elif kind == "hang":
-            write_py(folder / f"{name}.py", ok + HANGS[assignment])
+            source, junk = ok + HANGS[assignment], []
         else:
-            write_py(folder / f"{name}.py", ok)
+            source, junk = ok, []
+        if junk or notebooks:
+            write_notebook(name.with_suffix(".ipynb"), [*junk, *source_cells(source)])
+        else:
+            write_py(name.with_suffix(".py"), source)
         kinds[kind] += 1
     return kinds
 
