@@ -17,6 +17,7 @@ from grader.checks import CheckInfo
 from grader.discover import SubmissionFile, discover
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.loader import load_submission
+from grader.parallel import map_forked
 from grader.results import build_results, timings, write_json
 from grader.runner import collect_catalog, run_checks
 
@@ -109,7 +110,8 @@ def grade(
         files = discover(list(paths), workdir / "submissions", assignment=assignment.name)
         if not files:
             raise GradeError(f"no submission (.py, .ipynb, folder or .zip) found in: {' '.join(paths)}")
-        submissions = [_load(f) for f in files]
+        submissions = map_forked(_load, files, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
+                                 from_json=LoadedSubmission.from_json)
         catalog = collect_catalog(assignment, workdir)
         check_points(assignment, catalog)
         catalog = _only(catalog, only, assignment)

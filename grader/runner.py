@@ -28,6 +28,12 @@ CATALOG_PLACEHOLDER = "__catalog__"
 # many submissions per worker, grading them in fewer processes is faster.
 SUBMISSIONS_PER_WORKER = 4
 
+# pytest's plugins that a grading run does not use and that cost time per check or per session
+# (``unraisableexception`` and ``threadexception`` run gc.collect() five times at the end of a session).
+UNUSED_PLUGINS = [arg for name in ("unraisableexception", "threadexception", "logging", "warnings", "faulthandler",
+                                   "doctest", "pastebin", "junitxml", "stepwise", "nose", "setuponly", "setupplan",
+                                   "debugging", "legacypath") for arg in ("-p", f"no:{name}")]
+
 
 class CheckModuleError(Exception):
     """The assignment's check modules are broken (an instructor's mistake): names the file and the fix."""
@@ -47,6 +53,7 @@ def _base_args(assignment: Assignment, workdir: Path) -> list[str]:
         "-o", "python_functions=test_*",
         "-q", "--no-header", "-rN", "--tb=no",
         "--capture=sys",  # per process: forked workers must not share capture files
+        *UNUSED_PLUGINS,
     ]
 
 
