@@ -14,10 +14,11 @@ from typing import Sequence
 from grader import __version__
 from grader.assignments import SHIPPED, AssignmentError, resolve
 from grader.discover import DiscoveryError
+from grader.distributed import ClusterError
 from grader.grade import GradeError, grade
 from grader.runner import CheckModuleError, collect_catalog
 
-USER_ERRORS = (AssignmentError, DiscoveryError, GradeError, CheckModuleError)
+USER_ERRORS = (AssignmentError, DiscoveryError, GradeError, CheckModuleError, ClusterError)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, type=Path, metavar="DIR", help="where results.json and the reports go")
     g.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    g.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="grade on this Dask cluster's workers (docs/DASK.md)")
 
     c = sub.add_parser("check", help="check one submission of yours and read the result here")
     c.add_argument("assignment")
@@ -58,7 +61,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.advance(f"{record['submission']}: {record['id']}")
 
-    run = grade(args.assignment, args.paths, args.out, jobs=args.jobs, on_start=start, on_verdict=advance)
+    run = grade(args.assignment, args.paths, args.out, jobs=args.jobs, on_start=start, on_verdict=advance,
+                scheduler=args.scheduler)
     if progress is not None:
         progress.close()
     if not args.quiet:

@@ -95,14 +95,20 @@ def grade(
     on_verdict: Callable[[dict[str, Any]], None] | None = None,
     isolated: bool = True,
     only: Sequence[str] = (),
+    scheduler: str | None = None,
 ) -> GradeRun:
     """Grade every submission under ``paths``; write results.json (+ reports) to ``out_dir`` if given.
 
     ``isolated=False`` runs student code inside the judge processes: only for measuring what isolation
     costs (bench/grade_class.py), never for grading. ``only``: grade just these components (a student
-    checking the one they are working on); results then hold only their checks.
+    checking the one they are working on); results then hold only their checks. ``scheduler``: the address
+    of a Dask scheduler whose workers grade the submissions (grader/distributed.py) instead of this machine.
     """
     assignment = resolve(assignment_name)
+    runner = run_checks
+    if scheduler:  # a Dask cluster grades: reach it before loading anything; dask is imported only then
+        from grader.distributed import cluster_runner
+        runner = cluster_runner(scheduler)
     if out_dir is not None:
         out_dir = _prepare_out_dir(Path(out_dir))
     workdir = Path(tempfile.mkdtemp(prefix="grader-"))
@@ -117,7 +123,7 @@ def grade(
         catalog = _only(catalog, only, assignment)
         if on_start:
             on_start(len([s for s in submissions if s.error is None]) * len(catalog))
-        records = run_checks(
+        records = runner(
             assignment, submissions, workdir,
             jobs=jobs or default_jobs(),
             hide_paths=_hidden_paths(assignment, paths, workdir, out_dir),
