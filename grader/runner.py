@@ -59,7 +59,7 @@ def _base_args(assignment: Assignment, workdir: Path) -> list[str]:
 
 @contextlib.contextmanager
 def _environment(**values: str):
-    """Set environment variables for a pytest run (xdist workers inherit them), then restore them."""
+    """Set environment variables for a pytest run, then restore them."""
     before = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
