@@ -56,7 +56,8 @@ def kind_of(i: int) -> str:
 def planted_bugs(assignment: str) -> dict[str, str]:
     """name -> source of each planted-bug submission of tests/test_assignment_<assignment>.py."""
     module = importlib.import_module(f"tests.test_assignment_{assignment}")
-    return {name: source for name, (source, expected) in module.PLANTED.items() if expected}
+    planted = getattr(module, "SOURCES", module.PLANTED)  # backprop's PLANTED holds edits, its SOURCES the files
+    return {name: source for name, (source, expected) in planted.items() if expected}
 
 
 def hanging_tail(assignment: str, source: str) -> str:

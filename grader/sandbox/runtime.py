@@ -5,7 +5,7 @@ benchmarks only, inside the judge (``InProcessStudent``). It executes each kept 
 ``LoadedSubmission`` in a fresh module namespace (``__name__ == "submission"``) compiled with the
 student's file name and true line numbers, then serves requests (one frame in, one frame out):
 
-``init`` ``exec`` ``names`` ``call`` ``getattr`` ``setattr`` ``getitem`` ``setitem`` ``value`` ``put``
+``init`` ``exec`` ``names`` ``call`` ``call_many`` ``getattr`` ``setattr`` ``getitem`` ``setitem`` ``value`` ``put``
 ``driver`` ``release`` ``ping``.
 
 Replies are ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"kind", "type", "message",
@@ -289,6 +289,17 @@ class Runtime:
         if header.get("return_args"):
             return self._reply(result, "auto", args=tuple(args), kwargs=kwargs)
         return self._reply(result, header.get("mode", "auto"))
+
+    def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
+        """One function, once per argument list, each call seeded with its own seed of ``seeds`` (as if it were
+        its own request): many small observations in one round trip. The first exception ends the request."""
+        fn = dec.decode(header["target"])
+        results = []
+        for seed, args in zip(header["seeds"], dec.decode(header["calls"])):
+            _Seeds.reset(int(seed))
+            results.append(fn(*args, **dec.decode(header.get("kwargs", {"$dict": {}}))))
+            self._check_pid()
+        return self._reply(results, "auto")
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
         fn = drivers.get(str(header["name"]))
