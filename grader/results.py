@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,17 @@ def _missing_verdict(info: CheckInfo, status: str, message: str) -> dict[str, An
     }
 
 
-def _submission(sub: LoadedSubmission, catalog: list[CheckInfo], records: dict, runtime: dict) -> dict:
+def submission_entry(
+    sub: LoadedSubmission,
+    catalog: list[CheckInfo],
+    records: dict[tuple[str, str], dict[str, Any]],
+    runtime: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One submission's entry of results.json from its verdict records (keyed by (submission, check id)).
+
+    ``runtime``: what its student process reported (``isolation``, ``notes``); found in the records
+    when not given."""
+    runtime = runtime if runtime is not None else runtime_facts(records).get(sub.id, {})
     checks = []
     for info in catalog:
         if sub.error is not None:
@@ -72,6 +83,50 @@ def _submission(sub: LoadedSubmission, catalog: list[CheckInfo], records: dict, 
     }
 
 
+def runtime_facts(records: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What each submission's student process reported about itself: isolation level, notes from loading."""
+    facts: dict[str, dict[str, Any]] = {}
+    for (sub, _), record in sorted(records.items()):
+        mine = facts.setdefault(sub, {"isolation": "", "notes": []})
+        mine["isolation"] = mine["isolation"] or record.get("isolation", "")
+        mine["notes"] = mine["notes"] or record.get("load_notes", [])
+    return facts
+
+
+def missing_entry(sub_id: str, catalog: list[CheckInfo], message: str) -> dict[str, Any]:
+    """A roster student with no submission: status ``missing``, every check ``missing`` with 0."""
+    checks = [_missing_verdict(info, "missing", message) for info in catalog]
+    return {"id": sub_id, "path": "", "status": "missing", "score": 0.0,
+            "max_score": round(sum(c["max_score"] for c in checks), 6), "error": message, "isolation": "",
+            "notes": [], "checks": checks}
+
+
+def assemble(
+    assignment: Assignment,
+    catalog: list[CheckInfo],
+    entries: list[dict[str, Any]],
+    *,
+    skipped: list[dict[str, Any]] = (),
+    pending: list[str] = (),
+) -> dict[str, Any]:
+    """results.json from submission entries (in the order given), the files skipped and, after an interrupted
+    run, the ids still to grade (``complete`` is then false)."""
+    levels = sorted({e["isolation"] for e in entries if e.get("isolation")})
+    return {
+        "assignment": assignment.name,
+        "title": assignment.title,
+        "max_score": round(sum(c.points for c in catalog), 6),
+        "grader_version": __version__,
+        "generated_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "isolation": " / ".join(levels),
+        "complete": not pending,
+        **({"pending": list(pending)} if pending else {}),
+        "checks": [c.to_json() for c in catalog],
+        "submissions": list(entries),
+        "skipped": list(skipped),
+    }
+
+
 def build_results(
     assignment: Assignment,
     catalog: list[CheckInfo],
@@ -80,19 +135,11 @@ def build_results(
     *,
     runtime: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """``runtime``: per submission id, what its student process reported (``isolation``, ``notes``)."""
-    runtime = runtime or {}
-    levels = sorted({facts["isolation"] for facts in runtime.values() if facts.get("isolation")})
-    return {
-        "assignment": assignment.name,
-        "title": assignment.title,
-        "max_score": round(sum(c.points for c in catalog), 6),
-        "grader_version": __version__,
-        "generated_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "isolation": " / ".join(levels),
-        "checks": [c.to_json() for c in catalog],
-        "submissions": [_submission(s, catalog, records, runtime.get(s.id, {})) for s in submissions],
-    }
+    """results.json for ``submissions`` graded in one go; ``runtime``: per submission id, what its student
+    process reported (``isolation``, ``notes``)."""
+    runtime = runtime if runtime is not None else runtime_facts(records)
+    return assemble(assignment, catalog, [submission_entry(s, catalog, records, runtime.get(s.id, {}))
+                                          for s in submissions])
 
 
 def timings(records: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -114,7 +161,27 @@ def _finite(value: Any) -> Any:
     return value
 
 
+class ResultsNotWritten(Exception):
+    """results.json (or another view) did not read back as written: the output folder is not trustworthy."""
+
+
 def write_json(data: Any, path: Path) -> Path:
-    text = json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    """Write ``data`` as JSON atomically (a temporary file in the same folder, then a rename) and read it back:
+    a reader never sees half a file, and what is on disk is verified to be what the judge computed."""
+    text = json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    atomic_write_text(path, text)
+    if path.read_text(encoding="utf-8") != text or json.loads(text) != json.loads(json.dumps(_finite(data))):
+        raise ResultsNotWritten(f"{path} did not read back as written; check the disk and run again")
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
     return path

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.discover import DiscoveryError, SubmissionFile, discover, split_display_path, student_id
+from grader.discover import (
+    DiscoveryError, LmsIdentity, SubmissionFile, discover, discover_all, split_display_path, student_id,
+)
 from grader.loader import load_submission
 
 DEF = "def relu(x):\n    return x\n"
@@ -120,11 +122,94 @@ def test_lms_bulk_names_and_id_clashes(tmp_path: Path) -> None:
         "dl2/alice-2.py": DEF,
     })
     found = discover([tmp_path / "dl", tmp_path / "dl2"], tmp_path / "work")
-    # clashes get -2, -3 in (case-insensitive) display-path order; "alice-2.py" sorts before "alice.py"
-    assert [f.id for f in found] == ["alice", "kimminji", "kimminji-2", "Lee Jiho", "Park Sora", "alice-2", "alice-3"]
+    # clashes get -2, -3 in (case-insensitive) display-path order; "alice-2.py" sorts before "alice.py";
+    # kimminji's two uploads (same LMS user 12345) are one submission: the later attachment, marked LATE
+    assert [f.id for f in found] == ["alice", "kimminji", "Lee Jiho", "Park Sora", "alice-2", "alice-3"]
     assert [Path(f.display_path).name for f in found] == [
-        "alice.py", "kimminji_12345_678901_numerical.ipynb", "kimminji_LATE_12345_678999_numerical.ipynb",
+        "alice.py", "kimminji_LATE_12345_678999_numerical.ipynb",
         "Lee Jiho_777_assignsubmission_file_numerical.py", "numerical.py", "alice-2.py", "alice.py"]
+    assert found[1].lms == LmsIdentity("canvas", "12345", "kimminji", late=True, attachment_id="678999")
+    assert found[2].lms == LmsIdentity("moodle", "777", "Lee Jiho")
+    assert found[3].lms == LmsIdentity("moodle", "778", "Park Sora")
+    assert found[0].lms is None
+
+
+def test_every_file_is_graded_or_skipped_with_a_reason(tmp_path: Path) -> None:
+    """A PDF-only student, a Canvas re-upload (hw-1.py), a student's two different files, notes.txt."""
+    write(tmp_path, {
+        "dl/parkseoyeon_123_456_hw.py": DEF,
+        "dl/parkseoyeon_123_456_hw-1.py": DEF + "# fixed\n",
+        "dl/choiyuna_124_460_report.pdf": "%PDF",
+        "dl/hanbit_125_470_numerical.py": DEF,
+        "dl/hanbit_125_471_utils.py": DEF,
+        "dl/notes.txt": "hi",
+    })
+    found = discover_all([tmp_path / "dl"], tmp_path / "work", assignment="numerical")
+    dl = f"{tmp_path}/dl"
+    assert [(f.id, f.path.name) for f in found.submissions] == [
+        ("hanbit", "hanbit_125_470_numerical.py"), ("parkseoyeon", "parkseoyeon_123_456_hw-1.py")]
+    assert found.submissions[1].notes == (
+        "resubmission: graded parkseoyeon_123_456_hw-1.py, the latest of 2 uploads (older: parkseoyeon_123_456_hw.py)",)
+    assert found.submissions[0].display_path.endswith("[1 of 2 files: named after the assignment]")
+    assert [(s.path, s.reason) for s in found.skipped] == [
+        (f"{dl}/choiyuna_124_460_report.pdf", "a .pdf file, not .py, .ipynb or .zip: not graded"),
+        (f"{dl}/hanbit_125_471_utils.py", "numerical.py is graded (named after the assignment) of this student's 2 files"),
+        (f"{dl}/notes.txt", "a .txt file, not .py, .ipynb or .zip: not graded"),
+        (f"{dl}/parkseoyeon_123_456_hw.py",
+         "an older upload of hw-1.py: parkseoyeon_123_456_hw-1.py is graded (resubmission)"),
+    ]
+    assert found.skipped[0].lms == LmsIdentity("canvas", "124", "choiyuna", attachment_id="460")
+
+
+def test_an_lms_zip_inside_a_folder_is_a_batch_and_the_output_folder_is_never_graded(tmp_path: Path) -> None:
+    write(tmp_path, {"in/dana.py": DEF, "in/out/students/x.py": DEF, "in/old/.grader/store": "", "in/old/a.py": DEF})
+    make_zip(tmp_path / "in/submissions.zip", {
+        "hw1/kimminji_12345_678901_numerical.py": DEF, "hw1/leejun_12346_678902_numerical.py": DEF,
+        "hw1/kimminji_12345_678901_readme.pdf": "%PDF",
+    })
+    make_zip(tmp_path / "in/erin.zip", {"erin/a.py": DEF, "erin/b.py": DEF})
+    found = discover_all([tmp_path / "in"], tmp_path / "work", exclude=[tmp_path / "in/out"])
+    base = f"{tmp_path}/in"
+    assert [(f.id, f.display_path) for f in found.submissions] == [
+        ("dana", f"{base}/dana.py"),
+        ("erin", f"{base}/erin.zip/erin [merged 2 files: a.py, b.py]"),
+        ("kimminji", f"{base}/submissions.zip/hw1/kimminji_12345_678901_numerical.py"),
+        ("leejun", f"{base}/submissions.zip/hw1/leejun_12346_678902_numerical.py"),
+    ]
+    assert [(s.path, s.reason.split(":")[0]) for s in found.skipped] == [
+        (f"{base}/old/", "an output folder of an earlier grader run"),
+        (f"{base}/out/", "the output folder of this run"),
+        (f"{base}/submissions.zip/hw1/kimminji_12345_678901_readme.pdf", "a .pdf file, not .py, .ipynb or .zip"),
+    ]
+
+
+def _bomb(path: Path, megabytes: int) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("bomb.py", "w") as member:
+            for _ in range(megabytes):
+                member.write(b"#" * (1 << 20))
+    return path
+
+
+def test_a_bad_student_archive_is_that_students_load_error_only(tmp_path: Path) -> None:
+    """Corrupt, a zip bomb, a 256-byte member name, 60,000 members: each costs only its own submission."""
+    write(tmp_path, {"in/good.py": DEF})
+    (tmp_path / "in/corrupt.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    _bomb(tmp_path / "in/bomb.zip", 30)
+    make_zip(tmp_path / "in/longname.zip", {"x" * 256 + ".py": DEF, "ok.py": DEF})
+    with zipfile.ZipFile(tmp_path / "in/many.zip", "w") as zf:
+        for n in range(60_000):
+            zf.writestr(f"d/{n}.py", "")
+    found = discover_all([tmp_path / "in"], tmp_path / "work")
+    subs = {f.id: f for f in found.submissions}
+    assert subs["good"].error is None and subs["longname"].error is None
+    assert subs["longname"].notes == (f"{tmp_path}/in/longname.zip: skipped a member whose name is longer than 255 "
+                                      f"bytes ('{'x' * 119}…')",)
+    assert "corrupt.zip: not a readable zip archive" in subs["corrupt"].error
+    assert "bomb.zip: unpacks to more than 20 MB of .py/.ipynb files" in subs["bomb"].error
+    assert "many.zip: holds 60000 files, more than the 2000 an archive may hold" in subs["many"].error
+    assert all(len(f.display_path) < 300 for f in found.submissions)
+    assert sum(p.stat().st_size for p in (tmp_path / "work").rglob("*") if p.is_file()) < 25 * 2**20
 
 
 def test_batch_zip_with_nested_folders_macosx_student_zips_and_evil_members(tmp_path: Path) -> None:
@@ -135,7 +220,7 @@ def test_batch_zip_with_nested_folders_macosx_student_zips_and_evil_members(tmp_
         "submissions/__MACOSX/._alice_1_2_numerical.py": "junk",
         "__MACOSX/submissions/._bob": "junk",
         "submissions/carol_3_4_hw.zip": inner.read_bytes(),
-        "submissions/readme.md": "ignored",
+        "submissions/readme.md": "skipped",
         "../evil.py": "import os",
         "/abs/evil.py": "import os",
     })

@@ -74,11 +74,11 @@ def test_deep_relu_learns_the_five_digits_of_seed_000():
 TEST_ACCURACY_BAR = 0.93
 
 
-def test_two_layer_net_on_sklearn_digits():
+def test_two_layer_net_on_digits():
     """TwoLayerNet(64, 50, 10, weight_init_std=0.1), SGD lr 1.0, 1500 mini-batches of 32 (sampled with
-    replacement) from 1347 training images of sklearn's 8x8 digits (pixels / 16); held-out test set of
+    replacement) from 1347 training images of the shipped 8x8 digits (reference/data) (pixels / 16); held-out test set of
     450 images. The bar: test accuracy >= 0.93 (the reference reaches ~0.96-0.97)."""
-    from sklearn.datasets import load_digits
+    from reference.datasets import load_digits
 
     digits = load_digits()
     X, labels = digits.data / 16.0, digits.target

@@ -313,7 +313,8 @@ ODD_DETAILS = [
 
 def test_minimal_contract_results_render_everywhere(tmp_path: Path) -> None:
     written = write_reports(CONTRACT_EXAMPLE, tmp_path)
-    assert len(written) == 3
+    assert [p.name for p in written] == ["index.html", "alice.html", "grades.csv", "canvas.csv", "moodle.csv",
+                                         "gradescope", "junit.xml"]
     text = " ".join(" ".join(outline(written[1]).text).split())
     assert "37.5 / 40" in text and "94%" in text and "did you average over the batch" in text
     assert "37.5/40" in render_submission(CONTRACT_EXAMPLE["submissions"][0], [], color=True)
@@ -350,7 +351,8 @@ def test_class_page_summary_and_histogram(site: Path, results: dict[str, Any]) -
 
 def test_class_page_pass_rates_sorted_worst_first(site: Path) -> None:
     html_text = (site / "index.html").read_text(encoding="utf-8")
-    table = re.search(r'<table class="rates">.*?</table>', html_text, re.S).group(0)
+    table = re.search(r'<div class="sorted default" id="rates-worst">\s*<table class="rates cards">.*?</table>',
+                      html_text, re.S).group(0)
     ids = re.findall(r'<tr data-check="([^"]+)"', table)
     rates = [int(v) for v in re.findall(r'class="num rate-value">(\d+)%', table)]
     assert len(ids) == len(CHECKS) and rates == sorted(rates)
@@ -361,11 +363,19 @@ def test_class_page_pass_rates_sorted_worst_first(site: Path) -> None:
 
 def test_class_page_links_resolve_and_cover_every_student(site: Path, results: dict[str, Any]) -> None:
     parsed = outline(site / "index.html")
-    targets = {(site / href).resolve() for href in parsed.links}
-    assert all(t.is_file() for t in targets)
-    assert len(targets) == len(results["submissions"])
+    targets = {(site / href).resolve() for href in parsed.links if not href.startswith("#")}
+    assert all(t.exists() for t in targets if t.name != "results.json")  # grade writes it, not write_reports
+    students = {t for t in targets if t.parent.name == "students"}
+    assert len(students) == len(results["submissions"])
+    assert {t.relative_to(site).as_posix() for t in targets - students} == {
+        "results.json", "grades.csv", "exports/canvas.csv", "exports/moodle.csv", "exports/junit.xml", "exports/gradescope"}
+    anchors = {href[1:] for href in parsed.links if href.startswith("#")}
+    html_text = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f'id="{a}"' in html_text for a in anchors)  # every sort link has its table
     for page in (site / "students").glob("*.html"):
-        assert all((page.parent / h).resolve().is_file() for h in outline(page).links)
+        links = outline(page).links
+        assert all((page.parent / h).resolve().is_file() for h in links if not h.startswith("#"))
+        assert all(f'id="{h[1:]}"' in page.read_text(encoding="utf-8") for h in links if h.startswith("#"))
 
 
 def test_class_page_lists_errors_timeouts_and_load_failures(site: Path) -> None:
@@ -521,7 +531,8 @@ def test_grades_csv_columns_and_values(tmp_path: Path, results: dict[str, Any]) 
     write_grades_csv(results, path)
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["id", "score", "max_score", "percent", "status", *(i for i, *_ in CHECKS)]
+    assert list(rows[0]) == ["id", "score", "max_score", "percent", "status", *(i for i, *_ in CHECKS),
+                             "lms_user_id", "name", "late"]
     by_id = {r["id"]: r for r in rows}
     assert set(by_id) == {s["id"] for s in results["submissions"]}
     assert by_id["alice"]["score"] == "14" and by_id["alice"]["percent"] == "87.5"
@@ -544,8 +555,14 @@ def test_grades_csv_never_hands_a_spreadsheet_a_formula(tmp_path: Path) -> None:
     results = {"max_score": 1, "checks": [{"id": "relu/golden"}],
                "submissions": [{"id": i, "score": 1, "max_score": 1, "status": "graded",
                                 "checks": [{"id": "relu/golden", "score": 1}]}
-                               for i in ("=HYPERLINK(\"http://x\")", "+1", "@sum", "-2", "kim")]}
+                               for i in ("=HYPERLINK(\"http://x\")", "+1", "@sum", "-2", "kim", "mallory;=2+5;",
+                                         "a,b;\t@c", 'x" =1+1')]}
     path = write_grades_csv(results, tmp_path / "grades.csv")
     with path.open(newline="", encoding="utf-8") as f:
         ids = [r["id"] for r in csv.DictReader(f)]
-    assert ids == ["'=HYPERLINK(\"http://x\")", "'+1", "'@sum", "'-2", "kim"]
+    assert ids == ["'=HYPERLINK(\"http://x\")", "'+1", "'@sum", "'-2", "kim", "mallory;'=2+5;", "a,b;'\t'@c", "x\" '=1+1"]
+    text = path.read_text(encoding="utf-8")
+    for separator in (",", ";", "\t"):  # however a spreadsheet splits the file, no cell starts a formula
+        for line in text.splitlines():
+            for cell in line.split(separator):
+                assert not cell.strip().strip('"').lstrip().startswith(("=", "+", "-", "@")), (separator, cell)

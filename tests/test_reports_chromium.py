@@ -97,7 +97,8 @@ def test_index_renders_class_summary_and_pass_rates(site: Path, tmp_path: Path) 
     dom = chromium(site / "index.html", tmp_path / "profile", "--dump-dom")
     text = TextOf.of(dom)
     assert "Layers with forward/backward" in text and "9 submissions" in text
-    assert text.index("digits-convergence") < text.index("forward-golden")
+    shown = TextOf.of(re.search(r'<div class="sorted default" id="rates-worst">.*?</table>', dom, re.S)[0])
+    assert shown.index("digits-convergence") < shown.index("forward-golden")  # worst first, as shown
     assert dom.count('class="plot histogram"') == 1
 
 
@@ -113,3 +114,64 @@ def test_screenshots_are_kept_as_artifacts(site: Path, tmp_path: Path, name: str
     chromium(target, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,1600",
              "--hide-scrollbars")
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- phone and desktop widths
+
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const doc = document.documentElement;
+  const shown = [...document.querySelectorAll(".sortable > .sorted")].filter(e => e.offsetParent !== null);
+  const first = shown.find(e => e.closest("#students"));
+  const rows = first ? [...first.querySelectorAll("tbody tr td:first-child a")].map(a => a.textContent) : [];
+  const wide = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > doc.clientWidth + 1
+      && !e.closest("pre, table.values, svg, .table-scroll, details:not([open])"));
+  document.body.setAttribute("data-probe", JSON.stringify({
+    scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, shown: shown.map(e => e.id), rows,
+    wide: wide.slice(0, 5).map(e => e.tagName + "." + e.className)}));
+});
+</script>"""
+
+
+def probe(page: Path, tmp_path: Path, width: int, fragment: str = "") -> dict[str, Any]:
+    """Layout facts of ``page`` at ``width`` px, read by a test-only script in a copy of the page
+    (the reports themselves carry no script)."""
+    import json
+
+    copy = page.with_name(f"probe-{page.name}")
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    try:
+        dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
+                              "--virtual-time-budget=2000", "--dump-dom", copy.resolve().as_uri() + fragment],
+                             capture_output=True, text=True, timeout=120).stdout
+    finally:
+        copy.unlink()
+    import html as _html
+
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found, dom[-500:]
+    return json.loads(_html.unescape(found[1]))
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [400, 1200])
+@pytest.mark.parametrize("page", ["index", "alice", "bob"])
+def test_pages_fit_a_phone_and_a_desktop(site: Path, tmp_path: Path, page: str, width: int) -> None:
+    target = site / "index.html" if page == "index" else student_page(site, page)
+    facts = probe(target, tmp_path, width)
+    assert facts["scrollWidth"] <= facts["clientWidth"] + 1, facts  # no sideways scrolling
+    assert facts["wide"] == [], facts
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"report-{page}-{width}px.png"
+    chromium(target, tmp_path / "profile", f"--screenshot={shot}", f"--window-size={width},1400", "--hide-scrollbars")
+    assert shot.is_file() and shot.stat().st_size > 5_000
+
+
+@needs_chromium
+def test_student_table_sorts_without_a_script(site: Path, tmp_path: Path) -> None:
+    by_name = probe(site / "index.html", tmp_path, 1200)
+    assert [e for e in by_name["shown"] if e.startswith("by-")] == ["by-name"]
+    assert by_name["rows"] == sorted(by_name["rows"], key=str.casefold)
+    by_score = probe(site / "index.html", tmp_path, 1200, "#by-score-asc")
+    assert [e for e in by_score["shown"] if e.startswith("by-")] == ["by-score-asc"]
+    assert by_score["rows"][0] != by_name["rows"][0] and set(by_score["rows"]) == set(by_name["rows"])

@@ -815,7 +815,7 @@ def test_twolayernet_mutation(student):
                          hint="gradient() only computes gradients: updating the parameters is the optimizer's job")
 
 
-# ---------------------------------------------------------------- convergence on scikit-learn's 8x8 digits
+# ---------------------------------------------------------------- convergence on the 8x8 digits (reference/data)
 DIGITS_SIZES = (64, 30, 10)
 DIGITS_INIT_STD = 0.1
 DIGITS_LR, DIGITS_STEPS, DIGITS_BATCH, DIGITS_SEED = 2.0, 300, 100, 7
@@ -827,7 +827,7 @@ CURVE_EVERY = 10
 @lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """load_digits scaled to [0, 1], one-hot targets; a fixed split: 500 test samples, 1297 training samples."""
-    from sklearn.datasets import load_digits
+    from reference.datasets import load_digits
 
     data = load_digits()
     x, t = data.data / 16.0, np.eye(10)[data.target]

@@ -18,4 +18,7 @@ __all__ = ["write_reports", "write_html_reports", "write_grades_csv"]
 def write_reports(results: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write every report for ``results`` into ``out_dir``; return the files written."""
     out_dir = Path(out_dir)
-    return [*write_html_reports(results, out_dir), write_grades_csv(results, out_dir / "grades.csv")]
+    from grader.export import write_all
+
+    return [*write_html_reports(results, out_dir), write_grades_csv(results, out_dir / "grades.csv"),
+            *write_all(results, out_dir)]

@@ -1,18 +1,20 @@
 """Grade export for the LMS: one row per submission, one column per check.
 
-Columns: ``id, score, max_score, percent, status`` and then every check id in the
-assignment's order, holding that check's points. UTF-8, comma-separated, RFC 4180 quoting; an id that
-a spreadsheet would read as a formula is written with a leading apostrophe.
+Columns: ``id, score, max_score, percent, status``, then every check id in the assignment's order,
+holding that check's points, then ``lms_user_id, name, late``. UTF-8, comma-separated, RFC 4180
+quoting; text a spreadsheet could read as a formula, with any separator, gets a leading apostrophe.
 """
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
 from grader.reports import model
 
 FIXED_COLUMNS = ["id", "score", "max_score", "percent", "status"]
+IDENTITY_COLUMNS = ["lms_user_id", "name", "late"]  # after the checks: who the row is in the LMS
 
 
 def _number(value: Any) -> str:
@@ -23,11 +25,19 @@ def _number(value: Any) -> str:
     return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
-def _text(value: Any) -> str:
-    """A text cell a spreadsheet shows as text: one starting with = + - @ (or a tab/CR) would be run as a
-    formula, so it gets a leading apostrophe (OWASP's advice for CSV exports)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+# A cell a spreadsheet could evaluate: its text, or any part after a separator a spreadsheet may split on
+# (comma, semicolon, tab, and the quote that may open a field), starting with = + - @ or a tab/CR.
+_FORMULA_START = re.compile(r'(^|[,;\t"])( *)(?=[=+\-@\t\r])')
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """Text a spreadsheet shows as text whatever separator it splits on (``,`` ``;`` or tab): every part that
+    would start with = + - @ (or a tab/CR) gets a leading apostrophe (OWASP's advice for CSV exports).
+    ``mallory;=2+5;`` becomes ``mallory;'=2+5;``."""
+    return _FORMULA_START.sub(lambda m: f"{m[1]}{m[2]}'", str(value))
+
+
+_text = spreadsheet_safe
 
 
 def check_columns(results: dict[str, Any]) -> list[str]:
@@ -49,8 +59,17 @@ def grade_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                "percent": "" if pct is None else _number(round(pct, 2)), "status": str(sub.get("status") or "")}
         scores = {str(c["id"]): _number(c.get("score") or 0) for c in sub.get("checks") or []}
         row.update({cid: scores.get(cid, "") for cid in columns})
+        row.update(identity_cells(sub))
         rows.append(row)
     return rows
+
+
+def identity_cells(sub: dict[str, Any]) -> dict[str, str]:
+    """The LMS user id, the student's name (roster first) and the LATE marker, spreadsheet-safe."""
+    lms, roster = sub.get("lms") or {}, sub.get("roster") or {}
+    return {"lms_user_id": _text(roster.get("user_id") or lms.get("user_id") or ""),
+            "name": _text(roster.get("name") or lms.get("name") or ""),
+            "late": "yes" if lms.get("late") else ""}
 
 
 def write_grades_csv(results: dict[str, Any], path: Path) -> Path:
@@ -58,7 +77,7 @@ def write_grades_csv(results: dict[str, Any], path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=FIXED_COLUMNS + check_columns(results))
+        writer = csv.DictWriter(f, fieldnames=FIXED_COLUMNS + check_columns(results) + IDENTITY_COLUMNS)
         writer.writeheader()
         writer.writerows(grade_rows(results))
     return path

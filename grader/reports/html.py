@@ -4,7 +4,9 @@
 ``out_dir/students/<safe id>.html``. Templates live in ``templates/`` and autoescape
 everything; the only unescaped inserts are SVG strings built (and escaped) by
 :mod:`grader.reports.svg`. Pages are self-contained: inline CSS and SVG, no scripts,
-no external assets, so they work offline and print cleanly.
+no external assets, so they work offline and print cleanly. Tables sort without a script: each order is
+rendered once and the column headers switch between them (CSS ``:target``). Below 600 px wide, tables
+become one card per row (a phone).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from grader.reports import model, svg
+from grader.results import atomic_write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 STUDENTS_DIR = "students"
@@ -39,6 +42,7 @@ def environment() -> jinja2.Environment:
         array_rows=model.array_rows,
         array_summary=model.array_summary,
         curve_summary=model.curve_summary,
+        band=lambda sub: model.score_band(sub.get("score"), sub.get("max_score")),
     )
     return env
 
@@ -71,6 +75,7 @@ def _student_context(results: dict[str, Any], sub: dict[str, Any]) -> dict[str, 
     return {
         "results": _results_defaults(results),
         "sub": sub,
+        "band": model.score_band(sub["score"], sub["max_score"]),
         "pct": model.format_percent(model.percent(sub["score"], sub["max_score"])),
         "groups": model.group_by_component(checks),
         "status_counts": model.status_counts(checks),
@@ -92,6 +97,13 @@ def render_class_page(results: dict[str, Any], file_names: dict[str, str]) -> st
     stats = model.class_stats(results)
     max_score = float(results.get("max_score") or 0)
     subs = results.get("submissions") or []
+    students = [{"sub": {"max_score": max_score, "score": 0, **s},
+                 "href": student_href(file_names, str(s["id"])),
+                 "pct": model.format_percent(model.percent(s.get("score"), s.get("max_score", max_score))),
+                 "band": model.score_band(s.get("score"), s.get("max_score", max_score)),
+                 "counts": model.status_counts(s.get("checks") or [])} for s in subs]
+    failing = {check_id: [{"id": sid, "status": status, "href": student_href(file_names, sid)} for sid, status in who]
+               for check_id, who in model.who_did_not_pass(results).items()}
     context = {
         "results": _results_defaults(results),
         "stats": {
@@ -102,14 +114,39 @@ def render_class_page(results: dict[str, Any], file_names: dict[str, str]) -> st
         "histogram": Markup(svg.histogram([s.get("score") for s in subs], lo=0.0,
                                           hi=max_score or 1.0, x_label="score (points)")),
         "rates": model.pass_rates(results),
+        "rates_in_order": sorted(model.pass_rates(results), key=lambda r: _catalog_order(results).get(r.id, 0)),
+        "components": model.component_summaries(results),
+        "failing": failing,
         "problems": [{"sub": s, "reason": reason, "href": student_href(file_names, str(s["id"]))}
                      for s, reason in model.problem_submissions(results)],
-        "students": [{"sub": {"max_score": max_score, "score": 0, **s},
-                      "href": student_href(file_names, str(s["id"])),
-                      "pct": model.format_percent(model.percent(s.get("score"), s.get("max_score", max_score))),
-                      "counts": model.status_counts(s.get("checks") or [])} for s in subs],
+        "students": students,
+        "orders": _student_orders(students),
+        "skipped": results.get("skipped") or [],
+        "missing": [r for r in students if r["sub"].get("status") == "missing"],
+        "downloads": [(name, label) for name, label in DOWNLOADS],
     }
     return environment().get_template("index.html.j2").render(context)
+
+
+DOWNLOADS = [("results.json", "results.json"), ("grades.csv", "grades.csv (every check)"),
+             ("exports/canvas.csv", "Canvas gradebook CSV"), ("exports/moodle.csv", "Moodle grading worksheet"),
+             ("exports/junit.xml", "JUnit XML"), ("exports/gradescope/", "Gradescope results (one per student)")]
+
+
+def _catalog_order(results: dict[str, Any]) -> dict[str, int]:
+    return {str(c.get("id")): n for n, c in enumerate(results.get("checks") or [])}
+
+
+def _student_orders(students: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The student table in each order its headers offer; the default (by name) comes last in the page."""
+    by_name = sorted(students, key=lambda r: str(r["sub"].get("id", "")).casefold())
+    score = lambda r: float(r["sub"].get("score") or 0)  # noqa: E731
+    return [
+        {"key": "score-desc", "label": "score, highest first", "rows": sorted(by_name, key=score, reverse=True)},
+        {"key": "score-asc", "label": "score, lowest first", "rows": sorted(by_name, key=score)},
+        {"key": "status", "label": "status", "rows": sorted(by_name, key=lambda r: str(r["sub"].get("status")))},
+        {"key": "name", "label": "name", "rows": by_name, "default": True},
+    ]
 
 
 def write_html_reports(results: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -124,11 +161,11 @@ def write_html_reports(results: dict[str, Any], out_dir: Path) -> list[Path]:
     subs = results.get("submissions") or []
     file_names = model.safe_file_names(str(s["id"]) for s in subs)
     index = out_dir / "index.html"
-    index.write_text(render_class_page(results, file_names), encoding="utf-8")
+    atomic_write_text(index, render_class_page(results, file_names))
     written = [index]
     for sub in subs:
         page = students_dir / f"{file_names[str(sub['id'])]}.html"
-        page.write_text(render_student_page(results, sub), encoding="utf-8")
+        atomic_write_text(page, render_student_page(results, sub))
         written.append(page)
     return written
 

@@ -377,3 +377,63 @@ def curve_summary(details: dict[str, Any]) -> str:
         bad = first_non_finite(values)
         parts.append(text + (f", not finite from {x_label} {bad}" if bad else ""))
     return f"{details.get('label') or 'curve'}: " + "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- class page additions
+
+def score_band(score: Any, max_score: Any) -> str:
+    """A colour band for a score: ``band-a`` (>= 90%), ``band-b`` (>= 70%), ``band-c`` (>= 50%), ``band-d``."""
+    pct = percent(score, max_score)
+    if pct is None:
+        return "band-none"
+    return "band-a" if pct >= 90 else "band-b" if pct >= 70 else "band-c" if pct >= 50 else "band-d"
+
+
+@dataclass(frozen=True)
+class ComponentSummary:
+    """One component over the class: its points, the mean earned, how many earned all of them."""
+
+    component: str
+    checks: int
+    max_score: float
+    mean: float | None
+    full: int
+    total: int
+
+    @property
+    def mean_percent(self) -> float | None:
+        return None if self.mean is None else percent(self.mean, self.max_score)
+
+
+def component_summaries(results: dict[str, Any]) -> list[ComponentSummary]:
+    """Per component (in the assignment's order), over the submissions that were graded."""
+    graded = [s for s in results.get("submissions") or [] if s.get("status") == "graded"]
+    order: dict[str, list[str]] = {}
+    points: dict[str, float] = {}
+    for meta in results.get("checks") or []:
+        comp = str(meta.get("component") or "")
+        order.setdefault(comp, []).append(str(meta.get("id")))
+        points[comp] = points.get(comp, 0.0) + float(meta.get("max_score") or 0)
+    out = []
+    for comp, ids in order.items():
+        earned = []
+        for sub in graded:
+            mine = [c for c in sub.get("checks") or [] if c.get("component") == comp]
+            earned.append(sum(float(c.get("score") or 0) for c in mine))
+        out.append(ComponentSummary(
+            component=comp, checks=len(ids), max_score=points[comp],
+            mean=statistics.fmean(earned) if earned else None,
+            full=sum(e >= points[comp] - 1e-9 for e in earned), total=len(earned)))
+    return out
+
+
+def who_did_not_pass(results: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Check id -> [(submission id, status)] of the graded submissions that did not pass it."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for sub in results.get("submissions") or []:
+        if sub.get("status") != "graded":
+            continue
+        for c in sub.get("checks") or []:
+            if c.get("status") != "passed":
+                out.setdefault(str(c.get("id")), []).append((str(sub.get("id")), str(c.get("status"))))
+    return out
