@@ -157,7 +157,7 @@ class ForkedWorkers:
         if session.testsfailed or session.config.option.collectonly:
             return None  # pytest's own loop says so
         groups = groups_of(session.items)
-        jobs = min(self.jobs, len(groups))
+        jobs = max(1, min(self.jobs, len(groups)))
         work = WorkQueue(len(groups), jobs)
         workers = [_fork(session, groups, work) for _ in range(jobs - 1)]
         _Session(session, groups, work, workers, jobs).run()
@@ -271,9 +271,15 @@ def _serve(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQ
         return index
 
     for item, nextitem in _items_taken(groups, take):
-        reports = runtestprotocol(item, log=False, nextitem=nextitem)
+        reports = [r for r in runtestprotocol(item, log=False, nextitem=nextitem) if _worth_sending(r)]
         send(sock, {"nodeid": item.nodeid, "reports": [
             config.hook.pytest_report_to_serializable(config=config, report=r) for r in reports]})
+
+
+def _worth_sending(report: pytest.TestReport) -> bool:
+    """A passed set-up or tear-down says nothing the session's reporting uses (pytest's terminal reporter
+    and the verdict collector skip them); leaving them out halves what the session has to log."""
+    return report.when == "call" or not report.passed or bool(report.user_properties)
 
 
 def _items_taken(groups: list[list[pytest.Item]], take: Any) -> Iterator[tuple[pytest.Item, pytest.Item | None]]:
