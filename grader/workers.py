@@ -12,7 +12,8 @@ back; the session logs them as if it had run those checks itself (``VerdictColle
 own reporting work as usual).
 
 The session starts its fork server while it collects (a Python importing NumPy: about 0.2 s that then
-costs no wall-clock time); each worker starts its own when it takes its first submission. Judges never
+costs no wall-clock time; see ``_boot_fork_server``); each worker starts its own when it takes its first
+submission. Judges never
 run student code themselves. A worker that dies (a bug in the judge) loses nothing: the session grades
 what it had not finished.
 """
@@ -138,22 +139,19 @@ class ForkedWorkers:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self.booting: threading.Thread | None = None
+        self.booting: threading.Event | None = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "xdist_group(name): the checks of one submission run in one worker")
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if not session.config.getoption("--grader-in-process", False):
-            from grader.sandbox.process import fork_server
-
-            self.booting = threading.Thread(target=_quietly, args=(fork_server,), daemon=True)
-            self.booting.start()
+            self.booting = _boot_fork_server()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         if self.booting is not None:
-            self.booting.join()  # no thread may run while this process forks
+            self.booting.wait()  # the keeper thread then only waits: this process may fork
         if session.testsfailed or session.config.option.collectonly:
             return None  # pytest's own loop says so
         groups = groups_of(session.items)
@@ -164,11 +162,32 @@ class ForkedWorkers:
         return True
 
 
-def _quietly(fn: Any) -> None:
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - the first student process will say what is wrong
-        pass
+_KEEPER: threading.Thread | None = None
+
+
+def _boot_fork_server() -> threading.Event | None:
+    """Start this process's fork server in a thread while the session collects; set the returned event
+    when it is up. The thread then parks for good: a fork server dies with the *thread* that started it
+    (PR_SET_PDEATHSIG), and it must live as long as this process. Once per process, from the main thread
+    only (a Dask worker's task thread lives across tasks: its fork server does too)."""
+    global _KEEPER
+    if _KEEPER is not None or threading.current_thread() is not threading.main_thread():
+        return None
+    from grader.sandbox.process import fork_server
+
+    ready = threading.Event()
+
+    def keep() -> None:
+        try:
+            fork_server()
+        except Exception:  # noqa: BLE001 - the first student process will start one and say what is wrong
+            pass
+        ready.set()
+        threading.Event().wait()
+
+    _KEEPER = threading.Thread(target=keep, name="fork-server-keeper", daemon=True)
+    _KEEPER.start()
+    return ready
 
 
 def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue) -> Worker:
