@@ -11,26 +11,30 @@
    (no hanging ones: one submission that spends 10 s in timeouts measures the timeout, not the engine):
    efficiency = t(jobs=1) / (2 * t(jobs=2)).
 
-Rounds alternate the two sides of each ratio (the machine may be shared); medians are printed, with
-the load average. Prints times and ratios; asserts nothing.
+Every side runs in processes of its own (bench/grade_once.py for a ``grade()`` call). Rounds alternate the
+two sides of each ratio (the machine may be shared); medians are printed, with the load average, and next to
+each wall-clock ratio the ratio of CPU time (user + sys of the whole process tree), which a busy machine
+disturbs less. Prints times and ratios; asserts nothing.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from grade_class import build_class, timed  # noqa: E402
+from grade_class import build_class  # noqa: E402
 
 NBGRADER_SECONDS = 61.0  # nbgrader's serial autograde of the same 20 notebooks (issue 12)
 TARGETS = {"class20": 1.0, "isolation": 1.2, "efficiency": 0.9, "speedup": 20.0}
@@ -40,21 +44,31 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def interleaved(rounds: int, **sides: Callable[[], float]) -> dict[str, float]:
-    """Median seconds of each side, the sides alternating within each round."""
-    times: dict[str, list[float]] = {name: [] for name in sides}
+@dataclass
+class Cost:
+    wall: float  # seconds
+    cpu: float  # user + sys seconds of the whole process tree (fork servers, student processes, workers)
+
+
+def measured(fn: Callable[[], float | None]) -> Callable[[], Cost]:
+    """``fn`` runs subprocesses (and may return its own wall-clock time); its wall and CPU time."""
+    def run() -> Cost:
+        before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        inner = fn()
+        wall, after = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return Cost(inner if inner is not None else wall, cpu)
+    return run
+
+
+def interleaved(rounds: int, **sides: Callable[[], Cost]) -> dict[str, Cost]:
+    """Median wall and CPU time of each side, the sides alternating within each round."""
+    costs: dict[str, list[Cost]] = {name: [] for name in sides}
     for _ in range(rounds):
         for name, fn in sides.items():
-            times[name].append(fn())
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
-def stopwatch(fn: Callable[[], object]) -> Callable[[], float]:
-    def run() -> float:
-        t0 = time.perf_counter()
-        fn()
-        return time.perf_counter() - t0
-    return run
+            costs[name].append(fn())
+    return {name: Cost(statistics.median(c.wall for c in values), statistics.median(c.cpu for c in values))
+            for name, values in costs.items()}
 
 
 def bare_numpy_starts(n: int) -> None:
@@ -66,6 +80,13 @@ def whole_grade(folder: Path, out: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "grader", "grade", "numerical", str(folder), "--out", str(out), "--quiet"],
                    check=True, cwd=ROOT)
+
+
+def grade_call(folder: Path, jobs: int, in_process: bool = False) -> float:
+    """The wall-clock seconds of one ``grade()`` call, in a process of its own (bench/grade_once.py)."""
+    args = [sys.executable, str(ROOT / "bench" / "grade_once.py"), "numerical", str(folder), "--jobs", str(jobs)]
+    done = subprocess.run(args + (["--in-process"] if in_process else []), check=True, capture_output=True, text=True)
+    return float(done.stdout.split()[-1])
 
 
 def verdict(value: float, target: float, at_least: bool = False) -> str:
@@ -86,24 +107,28 @@ def main() -> None:
         build_class("numerical", 20, files, hanging=False)
         build_class("numerical", args.class_size, big, hanging=False)
 
-        t = interleaved(args.rounds, numpy=stopwatch(lambda: bare_numpy_starts(20)),
-                        grade=stopwatch(lambda: whole_grade(notebooks, work / "out")))
-        ratio = t["grade"] / t["numpy"]
-        print(f"20 notebooks, `python -m grader grade numerical DIR --out OUT`: {t['grade']:.2f} s; "
-              f"20 x `python -c 'import numpy'`: {t['numpy']:.2f} s; ratio {ratio:.2f} {verdict(ratio, TARGETS['class20'])}")
-        speedup = NBGRADER_SECONDS / t["grade"]
+        t = interleaved(args.rounds, numpy=measured(lambda: bare_numpy_starts(20)),
+                        grade=measured(lambda: whole_grade(notebooks, work / "out")))
+        print(f"20 notebooks, `python -m grader grade numerical DIR --out OUT` vs 20 x `python -c 'import numpy'`:")
+        ratio = t["grade"].wall / t["numpy"].wall
+        print(f"  wall {t['grade'].wall:.2f} s vs {t['numpy'].wall:.2f} s: ratio {ratio:.2f} {verdict(ratio, TARGETS['class20'])}")
+        ratio = t["grade"].cpu / t["numpy"].cpu
+        print(f"  CPU  {t['grade'].cpu:.2f} s vs {t['numpy'].cpu:.2f} s: ratio {ratio:.2f}")
+        speedup = NBGRADER_SECONDS / t["grade"].wall
         print(f"  vs nbgrader's {NBGRADER_SECONDS:g} s: {speedup:.1f}x faster {verdict(speedup, TARGETS['speedup'], True)}")
 
-        t = interleaved(args.rounds, isolated=lambda: timed("numerical", files, 1, isolated=True)[0],
-                        local=lambda: timed("numerical", files, 1, isolated=False)[0])
-        ratio = t["isolated"] / t["local"]
-        print(f"20 submissions, grade(jobs=1): isolated {t['isolated']:.2f} s, in-process {t['local']:.2f} s; "
-              f"ratio {ratio:.2f} {verdict(ratio, TARGETS['isolation'])}")
+        t = interleaved(args.rounds, isolated=measured(lambda: grade_call(files, 1)),
+                        local=measured(lambda: grade_call(files, 1, in_process=True)))
+        ratio = t["isolated"].wall / t["local"].wall
+        print(f"20 submissions, grade(jobs=1), isolated vs in-process: wall {t['isolated'].wall:.2f} s vs "
+              f"{t['local'].wall:.2f} s: ratio {ratio:.2f} {verdict(ratio, TARGETS['isolation'])}; CPU of the whole "
+              f"process {t['isolated'].cpu:.2f} s vs {t['local'].cpu:.2f} s: ratio {t['isolated'].cpu / t['local'].cpu:.2f}")
 
-        t = interleaved(args.rounds, one=lambda: timed("numerical", big, 1)[0], two=lambda: timed("numerical", big, 2)[0])
-        efficiency = t["one"] / (2 * t["two"])
-        print(f"{args.class_size} submissions, grade(): jobs=1 {t['one']:.2f} s, jobs=2 {t['two']:.2f} s; "
-              f"parallel efficiency {efficiency:.2f} {verdict(efficiency, TARGETS['efficiency'], True)}")
+        t = interleaved(args.rounds, one=measured(lambda: grade_call(big, 1)), two=measured(lambda: grade_call(big, 2)))
+        efficiency = t["one"].wall / (2 * t["two"].wall)
+        print(f"{args.class_size} submissions, grade(): jobs=1 {t['one'].wall:.2f} s, jobs=2 {t['two'].wall:.2f} s; "
+              f"parallel efficiency {efficiency:.2f} {verdict(efficiency, TARGETS['efficiency'], True)} "
+              f"(CPU {t['one'].cpu:.2f} s vs {t['two'].cpu:.2f} s)")
         print(load())
     finally:
         shutil.rmtree(work, ignore_errors=True)
