@@ -2,13 +2,19 @@
 steps (spawn, load, close) as a grading run sees them, and the round trip of a small call vs the same
 call in-process (through the same protocol encoder).
 
-    python bench/sandbox_startup.py [--starts 20] [--calls 2000] [--gap 0.03]
+    python bench/sandbox_startup.py [--starts 20] [--calls 2000] [--gap 0.03] [--baseline CHECKOUT]
 
-Prints times and ratios; asserts nothing (the machine may be busy).
+With ``bwrap`` installed it also times a bubblewrap sandbox per student (bare, and starting Python +
+NumPy inside it, which is what a bwrap-per-student design pays). With ``--baseline`` it times the
+student-process start-up of another checkout (e.g. main) in alternation with this one, so the ratio is
+measured under the same load. Prints times and ratios; asserts nothing (the machine may be busy).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +47,57 @@ class Affine:
 
 def fresh_numpy() -> None:
     subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+
+
+def bwrap(command: list[str]) -> None:
+    """One bubblewrap sandbox as tight as ours (read-only system, new namespaces, no network)."""
+    tops = sorted({"/" + Path(p).parts[1] for p in (sys.prefix, os.path.realpath(sys.executable), np.__file__)})
+    binds = [arg for top in tops if top != "/usr" for arg in ("--ro-bind", top, top)]
+    subprocess.run(["bwrap", "--ro-bind", "/usr", "/usr", *binds,
+                    "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+                    "--proc", "/proc", "--dev", "/dev",
+                    "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent", "--new-session", *command],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+STARTUP_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from grader.sandbox import Student
+from grader.sandbox.process import StudentProcess, fork_server
+from grader.sandbox.testing import submission
+fork_server()
+src = "def f(x):\n    return x + 1\n"
+cold, spawn = [], []
+for _ in range(int(sys.argv[2])):
+    t = time.perf_counter(); p = Student(submission(src)); p.load_result; p.close(); cold.append(time.perf_counter() - t)
+    time.sleep(0.03)
+    proc = StudentProcess(submission(src)); t = time.perf_counter(); proc._spawn(); spawn.append(time.perf_counter() - t)
+    proc.close(); time.sleep(0.03)
+print(json.dumps({"cold": sorted(cold)[len(cold) // 2], "spawn": sorted(spawn)[len(spawn) // 2]}))
+"""
+
+
+def startup_of(checkout: Path, repeat: int) -> dict[str, float]:
+    """Median start+load and spawn-from-the-spare of ``checkout``'s sandbox, in a fresh judge process."""
+    out = subprocess.run([sys.executable, "-c", STARTUP_PROBE, str(checkout), str(repeat)], capture_output=True,
+                         text=True, cwd=checkout)
+    if out.returncode != 0:
+        raise RuntimeError(f"start-up probe of {checkout} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def compare(baseline: Path, repeat: int, rounds: int = 3) -> None:
+    here = Path(__file__).resolve().parents[1]
+    results: dict[str, list[dict[str, float]]] = {"baseline": [], "this": []}
+    for _ in range(rounds):  # alternate, so both see the same load
+        results["baseline"].append(startup_of(baseline, repeat))
+        results["this"].append(startup_of(here, repeat))
+    for key in ("cold", "spawn"):
+        before = statistics.median(r[key] for r in results["baseline"])
+        after = statistics.median(r[key] for r in results["this"])
+        print(f"{key:5} start-up: baseline {1e3 * before:6.1f} ms, this checkout {1e3 * after:6.1f} ms, "
+              f"ratio {after / before:4.2f}")
 
 
 def student_start(namespaces: bool) -> None:
@@ -82,7 +139,11 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=20)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--gap", type=float, default=0.03, help="seconds of grading between submissions")
+    parser.add_argument("--baseline", type=Path, default=None, help="another checkout to compare start-up with")
     args = parser.parse_args()
+    if args.baseline is not None:
+        compare(args.baseline.resolve(), args.starts)
+        return
 
     t0 = time.perf_counter()
     server = fork_server()
@@ -90,6 +151,10 @@ def main() -> None:
           f"   namespaces available: {server.namespaces}")
     python = median_time(fresh_numpy, args.starts)
     print(f"fresh `python -c 'import numpy'`:             {1e3 * python:8.1f} ms")
+    if shutil.which("bwrap"):
+        bare = median_time(lambda: bwrap(["/usr/bin/true"]), args.starts)
+        numpy = median_time(lambda: bwrap([sys.executable, "-c", "import numpy"]), args.starts)
+        print(f"bubblewrap sandbox per student: bare {1e3 * bare:.1f} ms, with python+numpy {1e3 * numpy:.1f} ms")
     for namespaces in (True, False):
         start = median_time(lambda: student_start(namespaces), args.starts)
         label = "with namespaces" if namespaces else "without namespaces"

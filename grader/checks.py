@@ -56,6 +56,7 @@ class CheckInfo:
     points: float
     timeout: float
     description: str
+    hidden: bool = False  # never shipped in the student kit (grader/kit)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class CheckInfo:
             "max_score": self.points,
             "timeout": self.timeout,
             "description": self.description,
+            "hidden": self.hidden,
         }
 
 
@@ -83,8 +85,12 @@ def check(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     id: str | None = None,
+    hidden: bool = False,
 ) -> Callable[[F], F]:
-    """Declare a test function as a graded check of ``component``."""
+    """Declare a test function as a graded check of ``component``.
+
+    ``hidden=True``: the check is graded but never shipped in the student kit (``grader kit``), e.g. a
+    check on fresh inputs whose expected values the kit must not reveal. Checks are public by default."""
     if kind not in KINDS:
         raise ValueError(f"unknown check kind {kind!r}; use one of {', '.join(KINDS)}")
     if points < 0:
@@ -98,6 +104,7 @@ def check(
             points=float(points),
             timeout=float(timeout),
             description=(fn.__doc__ or "").strip().split("\n")[0],
+            hidden=hidden,
         )
         return pytest.mark.grader_check(info=info)(fn)
 

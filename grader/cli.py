@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="class list (Canvas gradebook or Moodle worksheet export): absent students become 'missing'")
     g.add_argument("--force", action="store_true", help="regrade everything (default: only new or changed files)")
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    g.add_argument("--allow-weak-isolation", action="store_true",
+                   help="grade even where student code can be confined by rlimits only (no namespaces)")
     g.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                    help="grade on this Dask cluster's workers (docs/DASK.md)")
 
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     gs.add_argument("assignment")
     gs.add_argument("--out", required=True, type=Path, metavar="DIR")
+    __import__("grader.kit.cli").kit.cli.add_parser(sub)  # `grader kit`: grader/kit/cli.py
     return parser
 
 
@@ -110,6 +113,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.advance(f"{record['submission']}: {record['id']}")
 
+    _refuse_weak_isolation(args.allow_weak_isolation)
     try:
         run = grade(args.assignment, args.paths, args.out, jobs=args.jobs, on_start=start, on_verdict=advance,
                     roster=args.roster, force=args.force, scheduler=args.scheduler)
@@ -128,6 +132,15 @@ def _cmd_grade(args: argparse.Namespace) -> int:
               + ("" if not run.reused else " (use --force to regrade them)"))
         print(f"results: {args.out / 'results.json'}\nclass report: {args.out / 'index.html'}")
     return 0
+
+
+def _refuse_weak_isolation(allowed: bool) -> None:
+    """``grader grade`` stops where student code could only be confined by rlimits (see docs/SANDBOX.md)."""
+    from grader.sandbox.process import weak_isolation_reason
+
+    reason = "" if allowed else weak_isolation_reason()
+    if reason:
+        raise GradeError(f"{reason}; pass --allow-weak-isolation to grade anyway")
 
 
 def _one_submission(assignment: str, file: str) -> None:
@@ -207,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"grade": _cmd_grade, "check": _cmd_check, "list": _cmd_list, "export": _cmd_export,
                 "gradescope": _cmd_gradescope}
     try:
-        return commands[args.command](args)
+        return (getattr(args, "run", None) or commands[args.command])(args)
     except Interrupted as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 130

@@ -241,6 +241,8 @@ def _from_given_path(path: Path, shown: str, walk: _Walk) -> list[_Candidate]:
     if not path.exists():
         raise DiscoveryError(f"{shown}: no such file or folder; check the path (quote names with spaces)")
     suffix = _suffix(path.name)
+    if path.resolve() in walk.exclude:
+        raise DiscoveryError(f"{shown} is the output folder (--out); write the results somewhere else")
     if path.is_dir():
         return list(_from_folder(path, shown.rstrip("/\\") or shown, walk, depth=0))
     if suffix in SOURCE_SUFFIXES:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.reports import model
-from grader.reports.csv import _number, grade_rows, check_columns, FIXED_COLUMNS, IDENTITY_COLUMNS, spreadsheet_safe
+from grader.reports.csv import _number, spreadsheet_safe, write_grades_csv
 from grader.results import atomic_write_text
 
 FORMATS = ("canvas", "moodle", "csv", "gradescope", "junit")
@@ -142,8 +142,7 @@ def write_moodle(results: dict[str, Any], path: Path) -> Path:
 
 
 def write_csv(results: dict[str, Any], path: Path) -> Path:
-    columns = FIXED_COLUMNS + check_columns(results) + IDENTITY_COLUMNS
-    return _write_rows(path, columns, [[row.get(c, "") for c in columns] for row in grade_rows(results)])
+    return write_grades_csv(results, path)
 
 
 # --------------------------------------------------------------------------- Gradescope

@@ -1,5 +1,6 @@
 """Finite differences driven from the judge: check a student's gradient against central
-differences of a function (usually the student's own forward pass).
+differences of the specified function (the reference's forward pass, computed in the judge), so that
+a backward matching only the student's own forward, an identity layer or a zero stub fails.
 
 The functions ``f`` passed here may be remote calls into the student process (~0.1 ms each),
 so every helper states how many times it calls ``f``. ``f`` always receives a fresh float64
@@ -118,19 +119,24 @@ def layer_gradcheck(
     dout: ArrayLike | None = None,
     rtol: float = 1e-5,
     batch_size: int | None = None,
+    true_forward: Callable[[np.ndarray], object] | None = None,
 ) -> None:
-    """Check ``dx = backward(dout)`` against finite differences of ``sum(forward(x) * dout)``.
+    """Check ``dx = backward(dout)`` against finite differences of ``sum(true_forward(x) * dout)``.
 
     Calls ``forward(x)`` once and ``backward(dout)`` once (in that order, so a layer's cache
-    holds ``x``), then ``forward`` as :func:`check_gradient` calls ``f``. ``dout`` defaults to
-    a random normal array (never all ones: that hides a backward that ignores ``dout``).
-    ``what`` names the gradient, e.g. ``"Relu.backward: dx"``.
+    holds ``x``), then ``true_forward`` as :func:`check_gradient` calls ``f``. ``true_forward`` is the
+    specified function (the reference's forward, run in the judge): a backward that matches only the
+    student's own wrong forward, an identity layer or a zero stub fails. Without it, the student's
+    ``forward`` is differentiated (a consistency check only). ``dout`` defaults to a random normal
+    array (never all ones: that hides a backward that ignores ``dout``). ``what`` names the
+    gradient, e.g. ``"Relu.backward: dx"``.
     """
     x = _float_input(x, what)
     out = as_array(forward(x.copy()), f"{what}: the output of forward(x)", allow_scalar=False)
     dout = _upstream(out.shape, dout, rng)
     dx = backward(dout.copy())
-    param_gradcheck(forward, dx, x, dout=dout, what=what, rng=rng, rtol=rtol, batch_size=batch_size)
+    param_gradcheck(true_forward or forward, dx, x, dout=dout, what=what, rng=rng, rtol=rtol,
+                    batch_size=batch_size)
 
 
 def param_gradcheck(

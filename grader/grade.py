@@ -27,7 +27,7 @@ from grader.discover import Discovery, SubmissionFile, discover_all, source_file
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.loader import load_submission
 from grader.parallel import map_forked
-from grader.results import assemble, missing_entry, runtime_facts, submission_entry, write_json
+from grader.results import assemble, missing_entry, submission_entry, write_json
 from grader.roster import RosterStudent, belongs_to, match, read_roster
 from grader.runner import collect_catalog, run_checks
 from grader.store import PRIVATE_DIR, Store, Versions, hash_files, tree_hash
@@ -157,10 +157,18 @@ def assignment_version(assignment: Assignment) -> str:
     """A hash of the assignment's checks and of the reference with its golden store."""
     import hashlib
 
-    import reference
-
-    parts = (tree_hash(assignment.path), tree_hash(Path(reference.__file__).parent))
+    reference = _reference_dir()  # none in a student kit: its answers are in the assignment folder
+    parts = (tree_hash(assignment.path), tree_hash(reference) if reference else "")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _reference_dir() -> Path | None:
+    """The reference package's folder, or None where it is not installed (a student kit, `grader kit`)."""
+    try:
+        import reference
+    except ImportError:
+        return None
+    return Path(reference.__file__).resolve().parent
 
 
 def grader_version() -> str:
@@ -197,12 +205,12 @@ def _info_from_json(data: dict[str, Any]) -> CheckInfo:
 
 def _hidden_paths(assignment: Assignment, inputs: Sequence[str], workdir: Path, out_dir: Path | None) -> list[str]:
     """What a student process must not read: our reference and checks, other submissions, the output."""
-    import reference
-
-    project = Path(reference.__file__).resolve().parent.parent
-    hidden = {Path(reference.__file__).resolve().parent, assignment.path.resolve(), workdir.resolve()}
-    if (project / "pyproject.toml").exists():  # a source checkout: hide all of it
-        hidden.add(project)
+    hidden = {assignment.path.resolve(), workdir.resolve()}
+    reference = _reference_dir()
+    if reference is not None:
+        hidden.add(reference)
+        if (reference.parent / "pyproject.toml").exists():  # a source checkout: hide all of it
+            hidden.add(reference.parent)
     for raw in inputs:
         p = Path(raw).resolve()
         hidden.add(p if p.is_dir() else p.parent)
@@ -319,6 +327,9 @@ def grade(
     persistent = out_dir is not None and not only
     store = Store.in_folder(out_dir) if persistent else Store(":memory:")
     done = total = 0
+    found: Discovery | None = None
+    entries: dict[str, dict[str, Any] | None] = {}
+    catalog: list[CheckInfo] = []
     with _ctrl_c_noticed() as ctrl_c, _workspace(out_dir) as workdir:
         try:
             found = discover_all(list(paths), workdir / "submissions", assignment=assignment.name,
@@ -361,7 +372,7 @@ def grade(
             if not ctrl_c[0]:
                 raise
         if ctrl_c[0]:
-            _save_partial(store, out_dir, persistent, assignment, locals())
+            _save_partial(store, out_dir if persistent else None, assignment, found, entries, catalog)
             raise Interrupted(done, total, out_dir if persistent else None)
     results = _results(assignment, catalog, found, entries, students)
     run = GradeRun(results, out_dir, _timings(store, [f.id for f in found.submissions]),
@@ -372,14 +383,14 @@ def grade(
     return run
 
 
-def _save_partial(store: Store, out_dir: Path | None, persistent: bool, assignment: Assignment, scope: dict) -> None:
+def _save_partial(store: Store, out_dir: Path | None, assignment: Assignment, found: Discovery | None,
+                  entries: dict[str, dict[str, Any] | None], catalog: list[CheckInfo]) -> None:
     """After Ctrl-C: the views show what is graded so far (``complete: false``, the rest ``pending``)."""
     try:
-        found, entries, catalog = scope.get("found"), scope.get("entries"), scope.get("catalog")
-        if out_dir is None or not persistent or found is None or entries is None or catalog is None:
+        if out_dir is None or found is None or not catalog:
             return
-        done = [e for e in (entries[f.id] for f in found.submissions) if e is not None]
-        pending = [f.id for f in found.submissions if entries[f.id] is None]
+        done = [_with_identity(e, f) for f in found.submissions if (e := entries.get(f.id)) is not None]
+        pending = [f.id for f in found.submissions if entries.get(f.id) is None]
         results = assemble(assignment, catalog, done, skipped=[s.to_json() for s in found.skipped], pending=pending)
         write_outputs(GradeRun(results, out_dir, {}))
     except Exception:  # noqa: BLE001 - the store holds everything; the views are rebuilt by the next run
@@ -474,7 +485,3 @@ def write_outputs(run: GradeRun) -> None:
     from grader.reports import write_reports
 
     write_reports(run.results, run.out_dir)
-
-
-# kept for callers of the earlier name
-_runtime_facts = runtime_facts

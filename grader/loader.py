@@ -30,6 +30,7 @@ import copy
 import io
 import re
 import symtable
+import time
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,9 @@ from grader.discover import source_files, split_display_path
 from grader.loaded import GlobalRead, LoadedSubmission, LoadNote, Statement
 
 MAX_RECOVERY_ROUNDS = 200
+RECOVERY_SECONDS = 20.0  # per submission: a last resort (the character budget below decides, deterministically)
+RECOVERY_COMPILE_FACTOR = 3  # ... or after compiling this many times the submission's text (plus 2 MB)
+MAX_SYNTAX_NOTES = 20  # syntax errors noted one by one; the rest are counted in one note
 SUMMARY_PLACES = 6
 
 # --- what counts as cheap to evaluate at top level -----------------------------------------------
@@ -380,23 +384,60 @@ class _Parsed:
     all_failed: bool  # there was code, and none of it parsed
 
 
-def parse_with_recovery(text: str, cell: int | None = None, file: str | None = None) -> _Parsed:
-    """``ast.parse`` + ``compile`` the text; on a SyntaxError blank the chunk holding it and retry."""
+class RecoveryBudget:
+    """What syntax-error recovery may spend on one submission: time and characters compiled.
+
+    Recovery compiles the text once, each top-level chunk once (linear in the text), and then, for errors
+    that only show in context, the whole text again per error. A large file with many errors would make
+    that quadratic; the budget stops it with a note that names the first error."""
+
+    def __init__(self, text_size: int, seconds: float = RECOVERY_SECONDS) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.chars_left = RECOVERY_COMPILE_FACTOR * max(text_size, 1) + 2_000_000
+        self.seconds = seconds
+        self.syntax_notes = 0
+        self.unnoted = 0
+
+    def spend(self, chars: int) -> bool:
+        """Account for compiling ``chars`` characters; False once the budget is used up."""
+        self.chars_left -= chars
+        return self.chars_left >= 0 and time.monotonic() < self.deadline
+
+    def note(self, notes: list[LoadNote], note: LoadNote) -> None:
+        """Keep the first MAX_SYNTAX_NOTES syntax notes; count the rest."""
+        if self.syntax_notes < MAX_SYNTAX_NOTES:
+            notes.append(note)
+            self.syntax_notes += 1
+        else:
+            self.unnoted += 1
+
+
+def parse_with_recovery(text: str, cell: int | None = None, file: str | None = None,
+                        budget: RecoveryBudget | None = None) -> _Parsed:
+    """``ast.parse`` + ``compile`` the text; on a SyntaxError blank the chunk holding it and retry, within
+    ``budget`` (one per submission; a fresh one for this text when None)."""
     text = text.replace("\x00", "")
+    budget = budget or RecoveryBudget(len(text))
     lines = text.split("\n")
-    chunks = top_level_chunks(lines)
+    chunks: list[tuple[int, int]] | None = None
     dropped: list[tuple[int, int]] = []
     notes: list[LoadNote] = []
-    checked_chunks = False
+    first_error: SyntaxError | None = None
     for _ in range(MAX_RECOVERY_ROUNDS):
         current = "\n".join(lines)
+        if not budget.spend(len(current)):
+            return _gave_up(text, notes, first_error, budget, cell, file)
         try:
             compile(current, "<submission>", "exec", dont_inherit=True)
             return _Parsed(ast.parse(current), current, notes, bool(dropped) and not _has_code_lines(lines))
         except SyntaxError as exc:
-            if not checked_chunks:  # one pass over the chunks alone: linear, however many errors there are
-                checked_chunks = True
-                failures = [(c, e) for c in chunks if (e := _chunk_error(lines, c)) is not None] or [(None, exc)]
+            first_error = first_error or exc
+            if chunks is None:  # one pass over the chunks alone: linear, however many errors there are
+                chunks = top_level_chunks(lines)
+                failures = _chunk_failures(lines, chunks, budget)
+                if failures is None:
+                    return _gave_up(text, notes, first_error, budget, cell, file)
+                failures = failures or [(None, exc)]
             else:  # what is left depends on context (`from __future__` late in the file, ...): one at a time
                 failures = [(None, exc)]
             for chunk, error in failures:
@@ -404,23 +445,61 @@ def parse_with_recovery(text: str, cell: int | None = None, file: str | None = N
                 if chunk is None:
                     return _Parsed(None, text, notes, True)
                 dropped.append(chunk)
-                notes.append(_syntax_note(error, chunk, lines, cell, file))
+                budget.note(notes, _syntax_note(error, chunk, lines, cell, file))
                 lines[chunk[0] - 1: chunk[1]] = [""] * (chunk[1] - chunk[0] + 1)
+            if budget.unnoted:
+                _count_unnoted(notes, budget, cell, file)
         except (RecursionError, MemoryError, ValueError) as exc:
             notes.append(LoadNote(f"the code could not be parsed ({type(exc).__name__}); it was skipped", None, cell, "warning", file))
             break
     return _Parsed(None, text, notes, True)
 
 
-def _chunk_error(lines: list[str], chunk: tuple[int, int]) -> SyntaxError | None:
-    """The chunk compiled on its own (at its own line numbers), or None if it compiles."""
+def _chunk_failures(lines: list[str], chunks: list[tuple[int, int]],
+                    budget: RecoveryBudget) -> list[tuple[tuple[int, int] | None, SyntaxError]] | None:
+    """The chunks that do not compile on their own, with their errors; None when the budget ran out."""
+    failures: list[tuple[tuple[int, int] | None, SyntaxError]] = []
+    for chunk in chunks:
+        source = "\n".join(lines[chunk[0] - 1: chunk[1]])
+        if not budget.spend(len(source)):
+            return None
+        error = _chunk_error(source, chunk[0])
+        if error is not None:
+            failures.append((chunk, error))
+    return failures
+
+
+def _chunk_error(source: str, first_line: int) -> SyntaxError | None:
+    """The error of a chunk compiled on its own (its line numbers shifted to the file's), or None."""
     try:
-        compile("\n" * (chunk[0] - 1) + "\n".join(lines[chunk[0] - 1: chunk[1]]), "<chunk>", "exec", dont_inherit=True)
+        compile(source, "<chunk>", "exec", dont_inherit=True)
     except SyntaxError as exc:
+        if exc.lineno is not None:
+            exc.lineno += first_line - 1
+        if getattr(exc, "end_lineno", None) is not None:
+            exc.end_lineno += first_line - 1
+        if exc.msg and (match := re.search(r"on line (\d+)", exc.msg)):
+            exc.msg = exc.msg.replace(match[0], f"on line {int(match[1]) + first_line - 1}")
         return exc
     except (RecursionError, MemoryError, ValueError):
         return None  # reported by the whole-text compile
     return None
+
+
+def _count_unnoted(notes: list[LoadNote], budget: RecoveryBudget, cell: int | None, file: str | None) -> None:
+    """One note for the syntax errors beyond the first MAX_SYNTAX_NOTES (replaced as the count grows)."""
+    text = f"... and {budget.unnoted} more syntax errors (each skipped its definition, as above)"
+    notes[:] = [n for n in notes if not n.message.startswith("... and ")]
+    notes.append(LoadNote(text, None, cell, "warning", file))
+
+
+def _gave_up(text: str, notes: list[LoadNote], first: SyntaxError | None, budget: RecoveryBudget,
+             cell: int | None, file: str | None) -> _Parsed:
+    where = f" (the first is at line {first.lineno}: {first.msg})" if first is not None and first.lineno else ""
+    notes.append(LoadNote(
+        f"this code has too many syntax errors for the grader to recover from{where}: nothing of it was kept. Fix the syntax errors (run the file with python to see them one by one) and submit again.",
+        first.lineno if first is not None else None, cell, "error", file))
+    return _Parsed(None, text, notes, True)
 
 
 def _culprit(exc: SyntaxError, chunks: list[tuple[int, int]], dropped: list[tuple[int, int]], n_lines: int) -> tuple[int, int] | None:
@@ -499,9 +578,12 @@ class _Loader:
         self.kept: list[_Kept] = []
         self.unit: _Unit | None = None
         self.lines: list[str] = []
+        self.recovery: RecoveryBudget | None = None  # one per submission, made in run()
+        self.defined: set[str] = set(loaded.defined)
 
     # -- driver ------------------------------------------------------------------------------------
     def run(self, units: list[_Unit]) -> None:
+        self.recovery = RecoveryBudget(sum(len(u.text) for u in units))
         parsed = [(u, self._prepare(u)) for u in units]
         trees = [(u, p) for u, p in parsed if p.tree is not None]
         for _, p in trees:
@@ -520,7 +602,7 @@ class _Loader:
         cleaned = strip_ipython(unit.text, unit.cell, unit.file)
         self.loaded.notes.extend(cleaned.notes)
         self.dropped.extend(cleaned.shell_assigns)
-        parsed = parse_with_recovery(cleaned.text, unit.cell, unit.file)
+        parsed = parse_with_recovery(cleaned.text, unit.cell, unit.file, self.recovery)
         self.loaded.notes.extend(parsed.notes)
         return parsed
 
@@ -534,7 +616,8 @@ class _Loader:
         lineno = node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno
         self.loaded.statements.append(Statement(source, lineno, self.unit.cell, file=self.unit.file))
         for name in _bound_names(node, decision.dropped_inner):
-            if name not in self.loaded.defined:
+            if name not in self.defined:  # a set: a list lookup made a 40,000-definition file quadratic
+                self.defined.add(name)
                 self.loaded.defined.append(name)
 
     def _decide(self, node: ast.stmt) -> _Decision:

@@ -8,7 +8,10 @@ Load it with ``-p grader.plugin``. It
 * groups all checks of one submission on one xdist worker (``xdist_group``) and gives them
   one student process (a session-scoped fixture per submission), restarted only after a crash
   or timeout;
-* sets the seed and the time limit of each check, enforces the per-submission budget, and
+* sets the time limit of each check and the seeds of its calls, derived from the instructor's secret
+  (grader/secret.py; ``--grader-secret FILE``), enforces the per-submission budget,
+* gives checks their hidden inputs (grader/inputs.py: ``hidden_rng``, the ``inputs`` fixture) and redacts
+  the expected values from the verdict of a check that used them (grader/redact.py), and
 * attaches each check's verdict to its test report (``user_properties``), where
   :class:`grader.collect.VerdictCollector` picks it up in the controlling process.
 
@@ -22,13 +25,17 @@ from typing import Any, Iterator
 
 import pytest
 
+from grader import inputs as hidden_inputs
 from grader.checks import CheckInfo, info_of
 from grader.errors import StudentTimeout
 from grader.manifest import Limits, Manifest
+from grader.redact import redact_verdict
+from grader.secret import Keyring
 from grader.verdicts import verdict
 
 MANIFEST = pytest.StashKey[Manifest]()
 LEDGER = pytest.StashKey["Ledger"]()
+KEYRING = pytest.StashKey[Keyring]()
 VERDICT_PROPERTY = "grader.verdict"
 TIMED_OUT_RETRY_SECONDS = 2.0  # a component that already timed out gets this much for its next checks
 
@@ -67,6 +74,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="time budget for all checks of one submission")
     group.addoption("--grader-only", action="append", default=[], metavar="COMPONENT",
                     help="run only the checks of this component; repeatable")
+    group.addoption("--grader-secret", metavar="FILE", default=None,
+                    help="the instructor's key file for hidden inputs and call seeds (default: $GRADER_SECRET_FILE "
+                         "or ~/.config/dlfs-grader/secret.key, made on first use)")
     group.addoption("--grader-in-process", action="store_true",
                     help="UNSAFE, benchmarks only: run submissions inside the judge, without isolation, "
                          "to measure what isolation costs")
@@ -95,6 +105,8 @@ def pytest_configure(config: pytest.Config) -> None:
         manifest.limits.budget_seconds = budget
     config.stash[MANIFEST] = manifest
     config.stash[LEDGER] = Ledger(manifest.limits.budget_seconds)
+    secret = config.getoption("--grader-secret")
+    config.stash[KEYRING] = Keyring.from_file(Path(secret) if secret else None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -154,17 +166,27 @@ def golden(request: pytest.FixtureRequest) -> Any:
     return get
 
 
+@pytest.fixture
+def inputs() -> hidden_inputs.Inputs:
+    """This check's hidden inputs: ``inputs.rng(n)``, ``inputs.normal(3, 4)`` (keyed by the instructor's secret)."""
+    return hidden_inputs.Inputs()
+
+
 @pytest.fixture(autouse=True)
 def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Before each check: its seed and time limit; the per-submission budget."""
+    """Before each check: the seeds of its calls and its hidden inputs (both keyed), its time limit, the
+    per-submission budget. After it: whether it drew hidden inputs (its verdict is then redacted)."""
     info = info_of(request.node)
     if info is None or "student" not in request.fixturenames:
         yield
         return
+    keyring = request.config.stash[KEYRING]
+    hidden_inputs.begin_check(keyring, info.id)
     proxy = request.getfixturevalue("student")
     ledger = request.config.stash[LEDGER]
     submission = proxy.loaded.id
-    proxy.set_context(info.id, ledger.timeout_for(submission, info))
+    proxy.set_context(info.id, ledger.timeout_for(submission, info),
+                      seeds=lambda n, check=info.id: keyring.seed(check, n))
     yield
 
 
@@ -219,6 +241,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
         exc = call.excinfo.value if call.excinfo is not None else None
         record = verdict(info, exc)
+        if hidden_inputs.drew_hidden():
+            record = redact_verdict(record)
         record["submission"] = submission
         proxy = getattr(item, "funcargs", {}).get("student")
         if proxy is not None:

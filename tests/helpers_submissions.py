@@ -136,10 +136,14 @@ def _judge_of(pid: str) -> int | None:
         return None
     if not any(BOOT_MARKER in a for a in args):
         return None
-    try:
-        return int(json.loads(args[-2] if not args[-1] else args[-1])["judge"])
-    except (ValueError, KeyError, IndexError):
-        return -1
+    last = args[-2] if len(args) > 1 and not args[-1] else args[-1]
+    try:  # the fork server's last argument is its judge's pid (older ones: a JSON config holding it)
+        return int(last)
+    except ValueError:
+        try:
+            return int(json.loads(last)["judge"])
+        except (ValueError, KeyError, TypeError):
+            return -1
 
 
 def orphaned_sandbox_processes() -> set[int]:

@@ -92,8 +92,7 @@ def test_cheater_earns_nothing_from_cheating(results: dict) -> None:
     passed = {c["id"] for c in cheat["checks"] if c["status"] == "passed"}
     honest = {"sigmoid/golden", "sigmoid/any-shape-and-large-inputs", "sigmoid/leaves-input-alone",
               "relu/golden", "relu/leaves-input-alone"}
-    # By luck only: the lecture's descent ends at [0, 0] (hard-coded zeros), and with that right result,
-    # leaving init_x alone is credited. Leaving x alone in numerical_gradient is not: none of its results is right.
-    lucky = {"gradient_descent/golden-seed", "gradient_descent/leaves-init-x-alone"}
-    assert passed == honest | lucky
+    # Hard-coded zeros no longer match the lecture's descent: its check also takes 10 steps, still on the way to
+    # [0, 0] (it used to pass by luck, and credit leaving init_x alone with it).
+    assert passed == honest
     assert results["isolation"]

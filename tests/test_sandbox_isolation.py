@@ -105,7 +105,7 @@ def student(secret_dir):
 def test_isolation_level_is_reported(student):
     level = student.isolation_level
     assert "rlimits" in level
-    assert ("namespaces(mount,pid)" in level) == isolation_available()
+    assert ("namespaces(" in level and "allow-list-root" in level) == isolation_available()
 
 
 @pytest.mark.parametrize("name", ["reference", "reference.golden", "assignments", "grader", "grader.compare", "tests"])
@@ -122,26 +122,40 @@ def test_reference_files_and_other_submissions_cannot_be_read(student, secret_di
 
 
 @pytest.mark.skipif(not isolation_available(), reason="needs mount namespaces")
-def test_hidden_folders_look_empty(student, secret_dir):
+def test_only_the_allow_list_exists(student, secret_dir):
     for hidden in (PROJECT_ROOT, secret_dir):
-        try:
-            assert student.listdir(str(hidden)) == [], hidden
-        except StudentRaised as exc:  # a path under /tmp (a checkout there, too): /tmp is private to the student
-            assert exc.exc_type == "FileNotFoundError" and str(hidden).startswith("/tmp/"), exc
-    assert student.listdir("/tmp") == ["scratch"]
+        with pytest.raises(StudentRaised) as info:
+            student.listdir(str(hidden))
+        assert info.value.exc_type == "FileNotFoundError", hidden
+    assert set(student.listdir("/")) <= {"dev", "etc", "proc", "root", "sandbox", "tmp", "usr", "var", "lib", "lib64",
+                                         "opt", "home"}
+    assert student.listdir("/tmp") == [".dev-shm", ".var-tmp"]
     assert student.listdir("/proc")[0] == "1"  # its own PID namespace: PID 1 is the student process
 
 
-def test_writes_land_in_a_scratch_dir_that_is_deleted():
+@pytest.mark.skipif(not isolation_available(), reason="needs mount namespaces")
+def test_writes_land_in_a_private_tmpfs_that_vanishes():
     with Student(submission(PROBES)) as proxy:
+        written = proxy.write("result.txt", "hello")
+        assert written == "/tmp/result.txt" and proxy.read("/tmp/result.txt") == "hello"
+        assert os.path.dirname(written) == proxy.cwd()
+        for outside in (str(PROJECT_ROOT / "grader" / "pwned.py"), "/etc/pwned", "/usr/lib/pwned"):
+            with pytest.raises(StudentRaised):
+                proxy.write(outside, "x")
+            assert not os.path.exists(outside)
+    with Student(submission(PROBES)) as other:
+        with pytest.raises(StudentRaised):
+            other.read("/tmp/result.txt")
+
+
+def test_without_namespaces_writes_land_in_a_scratch_dir_that_is_deleted():
+    with Student(submission(PROBES), namespaces=False) as proxy:
+        if not proxy._backend.scratch:
+            pytest.skip("the student process has no scratch dir on the host here")
         written = proxy.write("result.txt", "hello")
         scratch = Path(proxy._backend.scratch)
         assert (scratch / "result.txt").read_text() == "hello"
         assert os.path.dirname(written) == proxy.cwd()
-        for outside in (str(PROJECT_ROOT / "grader" / "pwned.py"), "/etc/pwned"):
-            with pytest.raises(StudentRaised):
-                proxy.write(outside, "x")
-            assert not os.path.exists(outside)
     assert not scratch.exists()
 
 

@@ -171,3 +171,70 @@ def test_reading_times_out_and_sees_a_closed_peer():
     with pytest.raises(protocol.PeerClosed):
         recv_frame(b, deadline=time.monotonic() + 1)
     b.close()
+
+
+# --------------------------------------------------------------------------- replies forged by student code
+
+FORGER = '''
+import json, os, socket, struct
+
+def channel():
+    for fd in range(3, 64):
+        try:
+            if socket.socket(fileno=os.dup(fd)).type == socket.SOCK_STREAM:
+                return fd
+        except OSError:
+            continue
+
+def huge_frame():
+    """Announce a 250 MB reply and send 32 MB of it."""
+    fd = channel()
+    os.write(fd, b"DLFS" + struct.pack("!II", 250 * 2**20, 0))
+    for _ in range(32):
+        os.write(fd, b"x" * 2**20)
+    return 1.0
+
+def forged(header):
+    body = json.dumps(header).encode()
+    os.write(channel(), b"DLFS" + struct.pack("!II", len(body), 0) + body)
+    return 1.0
+
+def ok():
+    return 2.0
+'''
+
+
+@pytest.fixture
+def forger():
+    from grader.sandbox import Student
+    from grader.sandbox.testing import submission
+
+    with Student(submission(FORGER)) as proxy:
+        proxy.set_context("forger", 20.0)
+        yield proxy
+
+
+def test_a_250_mb_reply_is_refused_from_its_prefix_without_growing_the_judge(forger):
+    import resource
+
+    from grader.errors import StudentBadValue
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(StudentBadValue, match="your code sent a reply the grader cannot read"):
+        forger.huge_frame()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 16 * 1024  # KiB: not the 32 MB sent
+    assert forger.ok() == 2.0  # a fresh process answers the next call
+
+
+@pytest.mark.parametrize("header", [{"ok": True, "value": 5.0}, {"ok": "yes", "id": 1}, {"names": 1, "id": 2},
+                                    {"ok": False, "error": "x", "id": 3}, {"ok": True, "id": 10**6}])
+def test_a_forged_reply_is_the_students_error_or_skipped(forger, header):
+    from grader.errors import StudentBadValue
+
+    try:
+        got = forger.forged(header)
+    except StudentBadValue as exc:
+        assert "your code sent a reply the grader cannot read" in str(exc)
+    else:
+        assert got in (1.0, 5.0)  # a well-formed reply claiming a value is as good as returning it
+    assert forger.ok() == 2.0

@@ -257,12 +257,15 @@ def test_build_is_byte_identical_when_run_twice(tmp_path):
 def test_notebook_is_valid_and_holds_the_whole_skeleton(assignment):
     nb = nbformat.read(TEMPLATES / f"{assignment}.ipynb", as_version=4)
     nbformat.validate(nb)
-    first, imports, *components = nb.cells
+    first, install, imports, *rest = nb.cells
     assert first.cell_type == "markdown" and f"grader check {assignment} {assignment}.ipynb" in first.source
+    assert f"%pip install -q dlfs_kit_{assignment}-" in install.source and "from grader_kit import check" in install.source
     assert imports.source == "import numpy as np"
     assert [c.id for c in nb.cells] == [f"cell-{n}" for n in range(1, len(nb.cells) + 1)]
+    components, checks = rest[0::2], rest[1::2]
     assert [ast.parse(c.source).body[0].name for c in components] == list(CURRICULUM[assignment])
-    code = "\n\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert [c.source for c in checks] == [f'check("{name}")' for name in CURRICULUM[assignment]]
+    code = "\n\n".join(c.source for c in [imports, *components])
     skeleton = (TEMPLATES / f"{assignment}.py").read_text(encoding="utf-8")
     assert ast.dump(ast.parse(code)) == ast.dump(ast.parse(skeleton))
 

@@ -20,6 +20,8 @@ from grader.checks import CheckFailed, check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
 from grader.errors import StudentError
 from grader.gradcheck import check_gradient, layer_gradcheck, numeric_gradient, param_gradcheck
+from grader.inputs import hidden_rng
+from grader.untouched import assert_calls_left_inputs_alone
 from reference import conv as ref
 from reference.golden import load as load_golden
 
@@ -123,7 +125,7 @@ def _golden(name: str):
 
 
 def _fresh(seed: int, *shape: int) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape)
+    return hidden_rng(seed).standard_normal(shape)
 
 
 # ---------------------------------------------------------------- conv1d
@@ -150,14 +152,14 @@ def test_conv1d_golden_seed(student, golden):
                  variants=_conv1d_variants(x, w, b))
 
 
-@check("conv1d", "golden", points=1.5)
+@check("conv1d", "golden", points=1.5, hidden=True)
 def test_conv1d_golden_fresh(student, golden):
     """Other lengths and weights than the notes' (code that reads the global W or hard-codes 3 fails)."""
     case = golden("conv1d/random")
     x, w, b = (case.inputs[k] for k in ("x", "w", "b"))
     assert_close(student.conv1d(x, w, b), case.outputs["y"], what=f"conv1d(x, w, b) with x ({len(x)},), w ({len(w)},)",
                  variants=_conv1d_variants(x, w, b), inputs={"x": x, "w": w, "b": b})
-    rng = np.random.default_rng(101)
+    rng = hidden_rng(101)
     _assert_conv1d(student, rng.standard_normal(7), rng.standard_normal(3), float(rng.standard_normal()),
                    "conv1d(x, w, b) with x (7,), w (3,) and a float b")
 
@@ -165,7 +167,7 @@ def test_conv1d_golden_fresh(student, golden):
 @check("conv1d", "shape", points=0.5)
 def test_conv1d_output_lengths(student):
     """L - K + 1 outputs, from K = 1 up to K = L."""
-    rng = np.random.default_rng(102)
+    rng = hidden_rng(102)
     for L, K in ((6, 1), (6, 6), (8, 5)):
         _assert_conv1d(student, rng.standard_normal(L), rng.standard_normal(K), np.array([rng.standard_normal()]),
                        f"conv1d(x, w, b) with x ({L},), w ({K},)")
@@ -193,6 +195,7 @@ def test_conv1d_leaves_inputs_alone(student):
     after = _after(student.call_returning_args("conv1d", x, w, np.array([0.3])))
     assert_unchanged(x, after[0], what="conv1d(x, w, b)", name="its input x")
     assert_unchanged(w, after[1], what="conv1d(x, w, b)", name="its input w")
+    assert_calls_left_inputs_alone(student, "conv1d", {0: "its input x", 1: "its input w"}, what="conv1d(x, w, b)")
 
 
 # ---------------------------------------------------------------- mse_loss
@@ -213,7 +216,7 @@ def test_mse_loss_golden_seed(student, golden):
                         variants=_mse_variants(pred, target))
 
 
-@check("mse_loss", "golden", points=1)
+@check("mse_loss", "golden", points=1, hidden=True)
 def test_mse_loss_golden_fresh(student, golden):
     """Six outputs, and a (3, 4) array (the mean runs over every element)."""
     case = golden("mse_loss/random")
@@ -231,6 +234,8 @@ def test_mse_loss_leaves_inputs_alone(student):
     after = _after(student.call_returning_args("mse_loss", pred, target))
     assert_unchanged(pred, after[0], what="mse_loss(pred, target)", name="its input pred")
     assert_unchanged(target, after[1], what="mse_loss(pred, target)", name="its input target")
+    assert_calls_left_inputs_alone(student, "mse_loss", {0: "its input pred", 1: "its input target"},
+                                   what="mse_loss(pred, target)")
 
 
 # ---------------------------------------------------------------- conv1d_backward
@@ -265,7 +270,7 @@ def test_conv1d_backward_golden_seed(student, golden):
                             "conv1d_backward(x, w, dout) on the notes' example")
 
 
-@check("conv1d_backward", "golden", points=1.5)
+@check("conv1d_backward", "golden", points=1.5, hidden=True)
 def test_conv1d_backward_golden_fresh(student, golden):
     """x (9,), w (4,): other shapes than the notes'."""
     case = golden("conv1d_backward/random")
@@ -280,7 +285,7 @@ def test_conv1d_backward_gradcheck(student):
     The forward differentiated is the reference's conv1d (run in the judge), so a broken conv1d costs
     only conv1d's own checks.
     """
-    rng = np.random.default_rng(121)
+    rng = hidden_rng(121)
     x, w, dout = rng.standard_normal(8), rng.standard_normal(3), rng.standard_normal(6)
     what = "conv1d_backward(x, w, dout)"
     dx, dw, db = _backward_parts(student, x, w, dout, what)
@@ -296,6 +301,8 @@ def test_conv1d_backward_leaves_inputs_alone(student):
     after = _after(student.call_returning_args("conv1d_backward", x, w, dout))
     for i, (name, value) in enumerate((("x", x), ("w", w), ("dout", dout))):
         assert_unchanged(value, after[i], what="conv1d_backward(x, w, dout)", name=f"its input {name}")
+    assert_calls_left_inputs_alone(student, "conv1d_backward", {0: "its input x", 1: "its input w", 2: "its input dout"},
+                                   what="conv1d_backward(x, w, dout)")
 
 
 # ---------------------------------------------------------------- conv1d_train
@@ -358,7 +365,7 @@ def test_conv1d_train_golden_seed(student, golden):
         student, case.inputs, case.outputs, "conv1d_train(x, w, b, target, lr=0.11, epochs=200)"))
 
 
-@check("conv1d_train", "golden", points=1)
+@check("conv1d_train", "golden", points=1, hidden=True)
 def test_conv1d_train_golden_fresh(student, golden):
     """x (9,), w (4,), lr = 0.05, 30 epochs."""
     case = golden("conv1d_train/random")
@@ -401,7 +408,7 @@ def check_gradient_or_named(analytic: np.ndarray, f: Callable, x: np.ndarray, *,
     for cause, value in variants.items():
         if np.allclose(analytic, value, rtol=1e-5, atol=1e-9):
             assert_close(analytic, numeric_gradient(f, x), what=what, rtol=1e-5, variants={cause: value})
-    check_gradient(analytic, f, x, what=what, rng=np.random.default_rng(131))
+    check_gradient(analytic, f, x, what=what, rng=hidden_rng(131))
 
 
 def _seed_losses(student, epochs: tuple[int, ...]) -> list[float]:
@@ -497,7 +504,7 @@ def test_im2col_golden_stride_pad(student, golden):
     _assert_im2col(student, *_im2col_args(golden("im2col/stride_pad").inputs))
 
 
-@check("im2col", "golden", points=1.5)
+@check("im2col", "golden", points=1.5, hidden=True)
 def test_im2col_golden_fresh(student):
     """2x3 windows with stride 3 and padding 2 (gaps between windows), and 1x1 windows."""
     _assert_im2col(student, _fresh(151, 1, 2, 7, 5), 2, 3, 3, 2)
@@ -509,6 +516,7 @@ def test_im2col_leaves_input_alone(student):
     x = _fresh(153, 2, 2, 4, 4)
     after = _after(student.call_returning_args("im2col", x, 3, 3, 1, 1))
     assert_unchanged(x, after[0], what="im2col(input_data, 3, 3, 1, 1)", name="its input input_data")
+    assert_calls_left_inputs_alone(student, "im2col", {0: "its input input_data"}, what="im2col(input_data, ...)")
 
 
 # ---------------------------------------------------------------- col2im
@@ -582,7 +590,7 @@ def test_col2im_golden_stride_pad(student):
 @check("col2im", "property", points=1.5)
 def test_col2im_is_the_adjoint_of_im2col(student):
     """<im2col(x), c> == <x, col2im(c)> for random x and c (im2col computed here, by the reference)."""
-    rng = np.random.default_rng(161)
+    rng = hidden_rng(161)
     for shape, fh, fw, stride, pad in (((2, 2, 5, 6), 3, 3, 1, 1), ((1, 3, 7, 7), 2, 2, 3, 1), ((2, 1, 6, 4), 4, 2, 1, 2)):
         x = rng.standard_normal(shape)
         col = ref.im2col(x, fh, fw, stride, pad)
@@ -604,6 +612,7 @@ def test_col2im_leaves_input_alone(student):
     c = _fresh(162, 8, 18)
     after = _after(student.call_returning_args("col2im", c, (2, 2, 4, 4), 3, 3, 1, 0))
     assert_unchanged(c, after[0], what="col2im(col, input_shape, 3, 3)", name="its input col")
+    assert_calls_left_inputs_alone(student, "col2im", {0: "its input col"}, what="col2im(col, input_shape, ...)")
 
 
 HELPER_PROBES: dict[str, Callable[[Any], None]] = {
@@ -625,7 +634,7 @@ def _layer_mutation(student, layer, x: np.ndarray, dout_seed: int, what: str) ->
     """forward/backward leave x and dout alone; a second backward(dout) gives the same dx."""
     x_handle = student.put(x.copy())
     out = as_array(layer.forward(x_handle), f"{what}.forward(x)", allow_scalar=False)
-    dout = np.random.default_rng(dout_seed).standard_normal(out.shape)
+    dout = hidden_rng(dout_seed).standard_normal(out.shape)
     dout_handle = student.put(dout.copy())
     dx1 = as_array(layer.backward(dout_handle), f"{what}.backward(dout)", shape=x.shape)
     dx2 = layer.backward(dout_handle)
@@ -717,22 +726,19 @@ def test_convolution_golden_backward(student, golden):
 
 @check("Convolution", "gradcheck", points=2, timeout=30)
 def test_convolution_gradcheck(student):
-    """dx, dW, db against central differences of your own forward, sum(forward(x) * dout) with a random dout
-    (stride 1, padding 1): directional screening plus sampled elements."""
-    rng = np.random.default_rng(171)
+    """dx, dW, db against central differences of the specified forward (the reference's Convolution, in the
+    judge), sum(forward(x) * dout) with a random dout (stride 1, padding 1): directional screening plus sampled
+    elements."""
+    rng = hidden_rng(171)
     x, W, b = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((3, 3, 3, 3)), rng.standard_normal(3)
     stride, pad = 1, 1
     what = "Convolution(W (3, 3, 3, 3), stride=1, pad=1)"
 
-    def forward_with(W_: np.ndarray, b_: np.ndarray) -> Any:
-        layer = student.Convolution(W_, b_, stride, pad)
-        try:
-            return layer.forward(x)
-        finally:
-            layer.release()
+    def forward_with(W_: np.ndarray, b_: np.ndarray) -> np.ndarray:
+        return ref.Convolution(W_, b_, stride, pad).forward(x)
 
     def body() -> None:
-        rng = np.random.default_rng(172)
+        rng = hidden_rng(172)
         layer = student.Convolution(W, b, stride, pad)
         out = as_array(layer.forward(x), f"{what}.forward(x)", shape=(2, 3, 6, 5))
         dout = rng.standard_normal(out.shape)
@@ -740,7 +746,8 @@ def test_convolution_gradcheck(student):
         dW, db = layer.dW, layer.db
         param_gradcheck(lambda v: forward_with(v, b), dW, W, dout=dout, what=f"{what}: dW", rng=rng, batch_size=2)
         param_gradcheck(lambda v: forward_with(W, v), db, b, dout=dout, what=f"{what}: db", rng=rng, batch_size=60)
-        param_gradcheck(layer.forward, dx, x, dout=dout, what=f"{what}: dx", rng=rng, batch_size=2)
+        param_gradcheck(ref.Convolution(W, b, stride, pad).forward, dx, x, dout=dout, what=f"{what}: dx", rng=rng,
+                        batch_size=2)
 
     graded_alone(student, "Convolution", LAYER_HELPERS, body)
 
@@ -748,7 +755,7 @@ def test_convolution_gradcheck(student):
 @check("Convolution", "golden", points=1.5)
 def test_convolution_equals_nested_loops(student):
     """forward equals the definition computed with nested loops, with stride and padding (2x4 and 3x3 filters)."""
-    rng = np.random.default_rng(172)
+    rng = hidden_rng(172)
     cases = ((rng.standard_normal((2, 2, 7, 8)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3), 2, 1),
              (rng.standard_normal((1, 3, 8, 9)), rng.standard_normal((2, 3, 2, 4)), rng.standard_normal(2), 3, 2))
 
@@ -766,7 +773,7 @@ def test_convolution_leaves_inputs_alone(student):
     """forward leaves x alone, backward leaves dout alone, and backward twice gives the same dx."""
 
     def body() -> None:
-        rng = np.random.default_rng(173)
+        rng = hidden_rng(173)
         layer = student.Convolution(rng.standard_normal((2, 2, 3, 3)), rng.standard_normal(2), 1, 1)
         _layer_mutation(student, layer, rng.standard_normal((2, 2, 5, 5)), 174, "Convolution")
 
@@ -816,7 +823,7 @@ def _assert_pooling(student, x, ph, pw, stride, pad, dout=None) -> None:
 def _distinct(seed: int, shape: tuple[int, ...]) -> np.ndarray:
     """Positive values at least 0.01 apart (every window has one clear maximum, the top-two gap >> 10 h)."""
     size = int(np.prod(shape))
-    return (0.05 + 0.01 * np.random.default_rng(seed).permutation(size)).reshape(shape)
+    return (0.05 + 0.01 * hidden_rng(seed).permutation(size)).reshape(shape)
 
 
 @check("Pooling", "golden", points=1.5)
@@ -844,18 +851,19 @@ def test_pooling_golden_backward(student, golden):
 
 @check("Pooling", "gradcheck", points=1, timeout=30)
 def test_pooling_gradcheck(student):
-    """dx against central differences of your own forward (distinct values, top-two gap 0.01 >> 10 h), random dout."""
+    """dx against central differences of max pooling (the reference's forward; distinct values, top-two gap
+    0.01 >> 10 h), random dout."""
     x = _distinct(181, (2, 2, 6, 6))
 
     def body() -> None:
         layer = student.Pooling(3, 3, 2, 1)
         layer_gradcheck(layer.forward, layer.backward, x, what="Pooling(3, 3, stride=2, pad=1).backward: dx",
-                        rng=np.random.default_rng(182))
+                        rng=hidden_rng(182), true_forward=ref.Pooling(3, 3, 2, 1).forward)
 
     graded_alone(student, "Pooling", LAYER_HELPERS, body)
 
 
-@check("Pooling", "golden", points=1)
+@check("Pooling", "golden", points=1, hidden=True)
 def test_pooling_golden_fresh(student):
     """3x2 windows with stride 1 (overlapping, not square), 3 channels."""
     x = _distinct(183, (1, 3, 5, 6))

@@ -7,6 +7,8 @@ import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
+from grader.inputs import hidden_rng
+from grader.untouched import assert_calls_left_inputs_alone
 from reference import numerical as ref
 from grader.sandbox.testfns import TEST_FUNCTIONS
 
@@ -15,7 +17,7 @@ H = 1e-4
 
 
 def _fresh(seed: int, *shape: int) -> np.ndarray:
-    return np.random.default_rng(seed).normal(0.0, 2.0, size=shape)
+    return hidden_rng(seed).normal(0.0, 2.0, size=shape)
 
 
 # ---------------------------------------------------------------- sigmoid
@@ -42,6 +44,7 @@ def test_sigmoid_leaves_input_alone(student):
     x = _fresh(1, 3, 4)
     _, (after,), _ = student.call_returning_args("sigmoid", x)
     assert_unchanged(x, after, what="sigmoid(x)")
+    assert_calls_left_inputs_alone(student, "sigmoid", {0: "its input"}, what="sigmoid(x)")
 
 
 # ---------------------------------------------------------------- relu
@@ -60,6 +63,7 @@ def test_relu_leaves_input_alone(student):
     x = _fresh(2, 4, 5)
     _, (after,), _ = student.call_returning_args("relu", x)
     assert_unchanged(x, after, what="relu(x)")
+    assert_calls_left_inputs_alone(student, "relu", {0: "its input"}, what="relu(x)")
 
 
 # ---------------------------------------------------------------- softmax
@@ -105,8 +109,9 @@ def test_softmax_leaves_input_alone(student):
     """softmax(x) must not shift the caller's array (x -= np.max(x) works on x itself)."""
     x = _fresh(6, 3, 4)
     _, (after,), _ = student.call_returning_args("softmax", x)
-    assert_unchanged(x, after, what="softmax(x)", name="x",
-                     hint="x -= np.max(x) shifts the caller's array: write x = x - np.max(x, axis=-1, keepdims=True)")
+    hint = "x -= np.max(x) shifts the caller's array: write x = x - np.max(x, axis=-1, keepdims=True)"
+    assert_unchanged(x, after, what="softmax(x)", name="x", hint=hint)
+    assert_calls_left_inputs_alone(student, "softmax", {0: "x"}, what="softmax(x)", hint=hint)
 
 
 # ---------------------------------------------------------------- sum_squared_error
@@ -136,6 +141,7 @@ def _loss_leaves_inputs_alone(student, name: str, y: np.ndarray, t: np.ndarray, 
     _, (y_after, t_after), _ = student.call_returning_args(name, y, t)
     assert_unchanged(y, y_after, what=f"{name}(y, t)", name="y", hint=hint)
     assert_unchanged(t, t_after, what=f"{name}(y, t)", name="t")
+    assert_calls_left_inputs_alone(student, name, {0: "y", 1: "t"}, what=f"{name}(y, t)", hint=hint)
 
 
 @check("sum_squared_error", "mutation", points=0.5)
@@ -260,7 +266,7 @@ def test_numerical_gradient_1d(student):
                    variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`": 2 * x * H * H})
 
 
-@check("numerical_gradient", "golden", points=1)
+@check("numerical_gradient", "golden", points=1, hidden=True)
 def test_numerical_gradient_2d(student):
     """A (2, 3) weight matrix, as in TwoLayerNet: the gradient has x's shape."""
     x = _fresh(3, 2, 3) / 2
@@ -281,8 +287,9 @@ def test_numerical_gradient_restores_x(student):
     """After the call, x holds its original values (restore each entry after perturbing it)."""
     x = _fresh(5, 2, 3)
     _, (_, after), _ = student.call_returning_args("numerical_gradient", student.testfn("weighted_sin"), x)
-    assert_unchanged(x, after, what="numerical_gradient(f, x)", name="x",
-                     hint="put each entry back (x[i] = tmp_val) after computing its difference")
+    hint = "put each entry back (x[i] = tmp_val) after computing its difference"
+    assert_unchanged(x, after, what="numerical_gradient(f, x)", name="x", hint=hint)
+    assert_calls_left_inputs_alone(student, "numerical_gradient", {1: "x"}, what="numerical_gradient(f, x)", hint=hint)
 
 
 # ---------------------------------------------------------------- gradient_descent
@@ -310,16 +317,19 @@ def _descent_case(student, name: str, x0: np.ndarray, lr: float, steps: int, wha
 
 @check("gradient_descent", "golden", points=1.25)
 def test_gradient_descent_golden_seed(student):
-    """The lecture's example: f = x0**2 + x1**2 from [-3, 4], lr = 0.1, 100 steps, ends at [0, 0]."""
+    """The lecture's example: f = x0**2 + x1**2 from [-3, 4], lr = 0.1: 100 steps end at [0, 0]; after 10 steps
+    it is still on its way, at 0.8**10 * [-3, 4]."""
+    _descent_case(student, "sum_squares", np.array([-3.0, 4.0]), 0.1, 10,
+                  "gradient_descent(f, [-3, 4], lr=0.1, step_num=10)", atol=1e-8)
     _descent_case(student, "sum_squares", np.array([-3.0, 4.0]), 0.1, 100,
                   "gradient_descent(f, [-3, 4], lr=0.1, step_num=100)", atol=1e-8)
 
 
-@check("gradient_descent", "golden", points=1.25)
+@check("gradient_descent", "golden", points=1.25, hidden=True)
 def test_gradient_descent_fresh(student):
-    """A shifted quadratic in 3 dimensions, other lr and step_num: follows x -= lr * grad exactly."""
-    _descent_case(student, "shifted_quadratic", np.array([1.0, -2.0, 0.5]), 0.05, 15,
-                  "gradient_descent(f, [1, -2, 0.5], lr=0.05, step_num=15)", atol=1e-9)
+    """A shifted quadratic in 3 dimensions from a hidden start, other lr and step_num: follows x -= lr * grad."""
+    _descent_case(student, "shifted_quadratic", hidden_rng().uniform(-2.0, 2.0, 3), 0.05, 15,
+                  "gradient_descent(f, x0, lr=0.05, step_num=15) from a hidden x0 of shape (3,)", atol=1e-9)
 
 
 @check("gradient_descent", "mutation", points=0.5)
@@ -328,6 +338,8 @@ def test_gradient_descent_leaves_init_x_alone(student):
     x0 = np.array([1.0, -2.0, 0.5])
     _, (_, after), _ = student.call_returning_args("gradient_descent", student.testfn("shifted_quadratic"), x0,
                                                     lr=0.05, step_num=5)
-    assert_unchanged(x0, after, what="gradient_descent(f, init_x, lr=0.05, step_num=5)", name="init_x",
-                     hint="`x = init_x` does not copy, so `x -= lr * grad` moves the caller's array too: "
-                          "start from x = init_x.copy() (or np.array(init_x, dtype=float))")
+    hint = ("`x = init_x` does not copy, so `x -= lr * grad` moves the caller's array too: "
+            "start from x = init_x.copy() (or np.array(init_x, dtype=float))")
+    assert_unchanged(x0, after, what="gradient_descent(f, init_x, lr=0.05, step_num=5)", name="init_x", hint=hint)
+    assert_calls_left_inputs_alone(student, "gradient_descent", {1: "init_x", "init_x": "init_x"},
+                                   what="gradient_descent(f, init_x, lr, step_num)", hint=hint)

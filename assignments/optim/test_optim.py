@@ -23,6 +23,8 @@ import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_shape, assert_unchanged
+from grader.inputs import hidden_rng
+from grader.untouched import assert_calls_left_inputs_alone
 from reference import optim as ref
 
 ASSIGNMENT = "optim"
@@ -35,7 +37,8 @@ NOT_IN_PLACE = ("the params did not change: update must change the arrays of par
 
 
 def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    """A generator of this check's hidden inputs (stream ``seed``): grader/inputs.py."""
+    return hidden_rng(seed)
 
 
 def _gradients(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]], steps: int) -> list[Params]:
@@ -542,7 +545,10 @@ def _shape_check(student: Any, golden: Any, name: str) -> None:
     case = golden(f"{name}/shape")
     fan_in, fan_out = int(case.inputs["fan_in"]), int(case.inputs["fan_out"])
     for fi, fo in ((fan_in, fan_out), (7, 3)):
-        _draw(student, name, fi, fo)
+        W = _draw(student, name, fi, fo)
+        if np.all(W == W.flat[0]):
+            fail(f"{name}({fi}, {fo}) holds the same value {float(W.flat[0]):g} everywhere: an initialisation draws "
+                 "random values (a constant makes every unit of a layer learn the same thing)")
 
 
 @check("xavier_init", "shape", points=0.5)
@@ -608,7 +614,7 @@ def _penalty_weights(seed: int) -> list[np.ndarray]:
     return [rng.standard_normal(s) for s in ((6,), (2, 5), (3, 1, 2), (2, 2, 1, 3))]
 
 
-@check("l2_penalty", "golden", points=0.75)
+@check("l2_penalty", "golden", points=0.75, hidden=True)
 def test_l2_penalty_fresh(student):
     """Four arrays of 1 to 4 dimensions, lambda 0.3."""
     weights = _penalty_weights(81)
@@ -641,7 +647,7 @@ def test_l2_grad_golden(student, golden):
                      variants=_grad_variants(W, lam))
 
 
-@check("l2_grad", "golden", points=0.5)
+@check("l2_grad", "golden", points=0.5, hidden=True)
 def test_l2_grad_fresh(student):
     """A 1-D array with lambda 2.5."""
     W = _rng(82).standard_normal(7)
@@ -653,5 +659,6 @@ def test_l2_grad_fresh(student):
 def test_l2_grad_leaves_w(student):
     W = _rng(83).standard_normal((3, 3))
     _, (after, _), _ = student.call_returning_args("l2_grad", W, 0.1)
-    assert_unchanged(W, after, what="l2_grad(W, lambda)", name="W",
-                     hint="return lambda * W as a new array (W *= lambda scales the caller's weights)")
+    hint = "return lambda * W as a new array (W *= lambda scales the caller's weights)"
+    assert_unchanged(W, after, what="l2_grad(W, lambda)", name="W", hint=hint)
+    assert_calls_left_inputs_alone(student, "l2_grad", {0: "W"}, what="l2_grad(W, lambda)", hint=hint)

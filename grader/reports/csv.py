@@ -7,6 +7,7 @@ quoting; text a spreadsheet could read as a formula, with any separator, gets a 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,12 @@ def identity_cells(sub: dict[str, Any]) -> dict[str, str]:
 
 def write_grades_csv(results: dict[str, Any], path: Path) -> Path:
     """Write the grade table to ``path`` and return it."""
+    from grader.results import atomic_write_text
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=FIXED_COLUMNS + check_columns(results) + IDENTITY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(grade_rows(results))
-    return path
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIXED_COLUMNS + check_columns(results) + IDENTITY_COLUMNS)
+    writer.writeheader()
+    writer.writerows(grade_rows(results))
+    return atomic_write_text(path, buffer.getvalue())

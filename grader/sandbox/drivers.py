@@ -32,8 +32,12 @@ def _batches(n: int, batch_size: int | None, steps: int, seed: int) -> list[np.n
 
 @driver("sgd_loop")
 def sgd_loop(model: Any, x: np.ndarray, t: np.ndarray, *, lr: float = 0.1, steps: int = 100,
-             batch_size: int | None = None, update: Any = None, seed: int = 0) -> dict[str, Any]:
+             batch_size: int | None = None, update: Any = None, seed: int = 0,
+             start: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """Train ``model`` (an object with ``params`` dict, ``gradient(x, t)`` -> dict and ``loss(x, t)``).
+
+    ``start`` (judge-chosen parameters) is first copied into ``model.params``, into the existing arrays
+    where their shapes agree (layers that hold those arrays see the values), else as new arrays.
 
     Each step takes a batch of rows of ``x`` (N, ...) / ``t`` (N, ...), computes
     ``grads = model.gradient(xb, tb)`` and applies ``update``: a student optimizer object
@@ -41,6 +45,12 @@ def sgd_loop(model: Any, x: np.ndarray, t: np.ndarray, *, lr: float = 0.1, steps
     ``params[k] -= lr * grads[k]``. Returns ``{"losses": [float per step, before the update],
     "params": {k: array}}``.
     """
+    for key, value in (start or {}).items():
+        held = model.params[key] if key in model.params else None
+        if isinstance(held, np.ndarray) and held.shape == np.shape(value) and held.dtype.kind == "f":
+            held[...] = value
+        else:
+            model.params[key] = np.array(value, dtype=np.float64)
     losses: list[float] = []
     for idx in _batches(len(x), batch_size, steps, seed):
         xb, tb = x[idx], t[idx]

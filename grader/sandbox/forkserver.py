@@ -1,10 +1,12 @@
 """The fork server: a long-lived helper that imports NumPy once and forks student processes.
 
-Started by the judge (``grader.sandbox.process.ForkServerClient``) as ``python -I -S -c BOOT`` with a
-clean environment and a scratch cwd; it talks to the judge over a ``SOCK_SEQPACKET`` control
+Started by the judge (``grader.sandbox.process.ForkServerClient``) as ``python -I -S -c BOOT`` with an
+allow-listed environment, its own modules as source text (``grader.sandbox.process.BOOT`` compiles them
+under relative names: no path in its memory names where the grader lives). Before importing NumPy it
+makes its cgroups and moves into the allow-list root (``rootfs.enter``); it talks to the judge over a ``SOCK_SEQPACKET`` control
 socket, one JSON message per packet (file descriptors ride along with ``socket.send_fds``):
 
-* ``{"cmd": "hello"}`` -> ``{"pid", "namespaces": bool, "root": bool}``
+* ``{"cmd": "hello"}`` -> ``{"pid", "namespaces": bool, "root": bool, "rooted": str, "cgroups": [folders]}``
 * ``{"cmd": "spawn", "config": {...}}`` + [student socket] -> ``{"pid"}`` + [pidfd of the student]
 * ``{"cmd": "reap", "pid", "kill": bool, "grace": s}`` -> ``{"status": raw wait status | null}``
 * ``{"cmd": "shutdown"}``
@@ -14,7 +16,7 @@ Replies come in the order of the requests, so the judge may send a request and r
 
 It is a child subreaper: processes that student code left behind are re-parented to it when their
 parent dies, and it kills them (``sweep``). Once a student process's tree is dead it deletes its
-scratch dir (again: the judge deletes it at once, but a stray may have written to it since). It dies
+scratch dir (without namespaces) and its cgroup. It dies
 with the judge (``PR_SET_PDEATHSIG``) and its student processes die with it.
 """
 from __future__ import annotations
@@ -39,7 +41,7 @@ PRELOAD = (
 )
 
 
-def preload() -> None:
+def preload(drivers: list[str]) -> None:
     import importlib
 
     for name in PRELOAD:
@@ -47,28 +49,31 @@ def preload() -> None:
             importlib.import_module(name)
         except Exception:  # an optional module missing on this Python: students get ImportError
             pass
-    import grader.sandbox.runtime  # noqa: F401  (and with it protocol, testfns, drivers, trusted, loaded)
+    import grader.sandbox.runtime  # noqa: F401  (and with it protocol, testfns, drivers, loaded)
+
+    for name in drivers:  # each assignment's drivers register themselves on import
+        importlib.import_module(name)
 
 
 class ForkServer:
-    def __init__(self, ctl: socket.socket) -> None:
+    def __init__(self, ctl: socket.socket, rooted: str, cgroups: Any) -> None:
         from grader.sandbox import isolation
 
-        self.ctl = ctl
+        self.ctl, self.rooted, self.cgroups = ctl, rooted, cgroups
         self.live: set[int] = set()  # keepers not yet reaped
         self.dead: dict[int, int] = {}  # keeper pid -> raw wait status
         self.scratch: dict[int, str] = {}  # keeper pid -> its scratch dir, deleted once its tree is dead
-        self.namespaces = isolation.probe_namespaces()
-        import numpy
-
-        numpy_dir = os.path.dirname(os.path.dirname(numpy.__file__))
-        self.keep = sorted({sys.base_prefix, sys.prefix, numpy_dir})  # must stay readable for students
+        self.cgroups_left: set[int] = set()  # keepers whose cgroup could not be removed yet
+        self.failure = ""  # why the allow-list root could not be built, if it could not
+        self.namespaces = bool(rooted) and isolation.probe_namespaces()
 
     # ---- main loop
     def loop(self) -> None:
         while True:
             ready = select.select([self.ctl], [], [], 0.5)[0]
             self.collect()
+            if self.cgroups_left:
+                self.cgroups_left = {pid for pid in self.cgroups_left if not self.cgroups.remove(f"s{pid}")}
             if not ready:
                 continue
             try:
@@ -84,18 +89,19 @@ class ForkServer:
                 os.close(fd)
 
     def cmd_hello(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
-        return {"pid": os.getpid(), "namespaces": self.namespaces, "root": os.geteuid() == 0}, []
+        return {"pid": os.getpid(), "namespaces": self.namespaces, "root": os.getuid() == 0 and not self.rooted.startswith("user"),
+                "rooted": self.rooted, "cgroups": self.cgroups.folders, "failure": self.failure}, []
 
     def cmd_spawn(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         config = dict(msg["config"], namespaces=self.namespaces and msg["config"].get("namespaces", True))
-        config.setdefault("keep", self.keep)
         pid = os.fork()
         if pid == 0:
             self._child(fds[0], config)
         for fd in fds:
             os.close(fd)
         self.live.add(pid)
-        self.scratch[pid] = config["scratch"]
+        if config.get("scratch"):
+            self.scratch[pid] = config["scratch"]
         return {"pid": pid}, [os.pidfd_open(pid)]
 
     def cmd_reap(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
@@ -107,6 +113,8 @@ class ForkServer:
             self._wait_for(pid, 5.0)
         self.sweep(deadline=time.monotonic() + 2.0)
         self._remove_scratch(pid)
+        if not self.cgroups.remove(f"s{pid}"):
+            self.cgroups_left.add(pid)
         return {"status": self.dead.pop(pid, None)}, []
 
     def cmd_shutdown(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
@@ -122,7 +130,7 @@ class ForkServer:
 
             self.ctl.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            runtime.ISOLATION = isolation.enter(config, sock_fd)
+            runtime.ISOLATION = isolation.enter(config, sock_fd, self.cgroups, self.rooted)
             runtime.serve(socket.socket(fileno=sock_fd))
             code = 0
         except BaseException as exc:  # noqa: B036 - set-up failed: say so on the fork server's stderr
@@ -231,17 +239,29 @@ class ForkServer:
         self.sweep(deadline=time.monotonic() + 2.0)
         for pid in list(self.scratch):
             self._remove_scratch(pid)
+        for pid in list(self.dead) + list(self.cgroups_left):
+            self.cgroups.remove(f"s{pid}")
         os._exit(0)
 
 
-def main(ctl_fd: int, judge_pid: int) -> None:
-    """Entry point in the fork server process (see ``process.BOOT``)."""
-    from grader.sandbox import isolation
+def main(cfg: dict[str, Any], ctl_fd: int, judge_pid: int) -> None:
+    """Entry point in the fork server process (see ``process.BOOT``): cgroups, the allow-list root,
+    then NumPy and the runtime, imported from inside the root."""
+    from grader.sandbox import cgroups, rootfs
+    from grader.sandbox.syscalls import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
 
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != judge_pid:  # the judge died before we got here
         os._exit(0)
-    isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    preload()
-    ForkServer(socket.socket(fileno=ctl_fd)).loop()
+    groups = cgroups.Cgroups()
+    try:
+        rooted, failure = (rootfs.enter(cfg["root"]) if cfg.get("namespaces", True) else ""), ""
+    except Exception as exc:  # the kernel refused a step half-way: no root, said in the hello reply
+        rooted, failure = "", f"{type(exc).__name__}: {exc}"
+    sys.path.append(rootfs.SITE if rooted else cfg["site"])
+    preload(cfg["drivers"])
+    server = ForkServer(socket.socket(fileno=ctl_fd), rooted, groups)
+    server.failure = failure
+    server.loop()

@@ -1,66 +1,58 @@
-"""Confining a freshly forked student process (runs in the fork server's child, as root or not).
+"""Confining a freshly forked student process (runs in the fork server's child).
 
-``enter(config, keep_fd)`` applies, strongest first, whatever the machine allows and returns a
-description such as ``"namespaces(mount,pid)+uid-drop+rlimits"``:
+The fork server already lives in the allow-list root (``grader/sandbox/rootfs.py``): nothing of the
+machine but the interpreter, its standard library, the system's shared libraries and a copy of the
+permitted packages, all read-only. ``enter(config, keep_fd, cgroups, rooted)`` adds, for this one
+submission, whatever the machine allows and returns a description of what is in force, such as
+``"allow-list-root+namespaces(mount,pid,net,ipc)+cgroup-v1(memory=2048M,pids=64)+tmpfs(256M)+uid-drop+rlimits"``:
 
 * a new session; death with the parent (``PR_SET_PDEATHSIG``);
-* mount + PID namespaces (``unshare``): the caller's process becomes a *keeper* that waits for its
-  child, PID 1 of the new namespace, so killing the keeper's process group (or the keeper: PID 1
-  dies with it) kills every process the student started; inside: mounts made private, a fresh
-  ``/proc``, tmpfs over every hidden path, a private ``/tmp`` whose ``/tmp/scratch`` is the
-  judge's scratch dir;
-* a private unprivileged uid (when started as root) with ``no_new_privs``: no capabilities (so no
-  ``umount``), ``RLIMIT_NPROC`` applies, no signals to the judge;
-* rlimits: address space, CPU, file size, processes, no core dumps;
-* always: ``sys.path`` stripped, grading modules dropped from ``sys.modules``, an import hook
-  refusing ``reference``/``assignments``/``grader``/``tests``, stdio on ``/dev/null``.
+* its own cgroup (memory, counting tmpfs and memfd pages, and a pids cap), made and joined first;
+* mount, PID, network and IPC namespaces (``unshare``): the caller's process becomes a *keeper* that
+  waits for its child, PID 1 of the new namespace, so killing the keeper's process group (or the
+  keeper: PID 1 dies with it) kills every process the student started; inside: a fresh ``/proc``,
+  no network device but a loopback that is down, no System V IPC shared with anyone, and one
+  size-capped tmpfs serving as ``/tmp`` (the working folder), ``/var/tmp`` and ``/dev/shm``, gone
+  with the namespace;
+* as root, a private unprivileged uid with ``no_new_privs``; in a user namespace (an ordinary user's
+  grader), every capability dropped: either way no ``umount`` that could uncover anything, and no
+  signal reaches a process outside the PID namespace;
+* rlimits: address space, CPU, file size, processes, open files, no core dumps;
+* an environment rebuilt from an allow-list, stdio on ``/dev/null``, every descriptor but the channel
+  closed, grading modules dropped from ``sys.modules`` and refused by an import hook.
 """
 from __future__ import annotations
 
-import ctypes
 import importlib.abc
 import os
 import resource
 import signal
 import sys
-from pathlib import Path
 from typing import Any
 
-CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+from grader.sandbox.syscalls import (
+    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
+    PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, drop_capabilities, mount, prctl, unshare,
+)
+
+STUDENT_NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
 UID_BASE = 10_000_000  # student uid = UID_BASE + keeper pid: unique among live student processes
 FORBIDDEN_PACKAGES = ("reference", "assignments", "grader", "tests")
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _check(rc: int, what: str) -> None:
-    if rc != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def prctl(option: int, arg: int) -> None:
-    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl({option})")
-
-
-def unshare(flags: int) -> None:
-    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
-
-
-def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = (lambda s: s.encode() if s is not None else None)
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+WORKDIR = "/tmp"
+ENVIRONMENT = {  # everything a student process finds in os.environ
+    "PATH": "/usr/bin:/bin", "HOME": WORKDIR, "TMPDIR": WORKDIR, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+    "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 def probe_namespaces() -> bool:
-    """Can a child of this process unshare mount and PID namespaces? (forks once; safe to call
+    """Can a child of this process unshare the student namespaces? (forks once; safe to call
     from a single-threaded process such as the fork server)."""
     pid = os.fork()
     if pid == 0:
         try:
-            unshare(CLONE_NEWNS | CLONE_NEWPID)
+            unshare(STUDENT_NAMESPACES)
             os._exit(0)
         except BaseException:  # noqa: B036
             os._exit(1)
@@ -71,28 +63,39 @@ def probe_namespaces() -> bool:
 # --------------------------------------------------------------------------- entering
 
 
-def enter(config: dict[str, Any], keep_fd: int) -> str:
+def enter(config: dict[str, Any], keep_fd: int, cgroups: Any = None, rooted: str = "") -> str:
     """Confine this (freshly forked) process. Returns in the process that will run student code.
 
-    ``config``: ``namespaces`` (bool: try them), ``hide`` (paths), ``scratch`` (dir), ``memory_mb``,
-    ``cpu_seconds``, ``fsize_mb``, ``nproc``, ``keep`` (dirs that must stay readable: Python, NumPy).
+    ``config``: ``namespaces`` (bool: try them), ``scratch`` (a folder, used only without namespaces),
+    ``memory_mb``, ``disk_mb``, ``cpu_seconds``, ``fsize_mb``, ``nproc``. ``rooted`` is what
+    ``rootfs.enter`` returned in the fork server (``"mount"`` as root, ``"user,mount"`` otherwise).
     """
     keeper = os.getpid()
     os.setsid()
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    levels = []
-    if config.get("namespaces") and _try_unshare():
+    levels = ["allow-list-root"] if rooted else []
+    capped = cgroups.join(f"s{keeper}", int(config.get("memory_mb", 2048)), int(config.get("nproc", 64))) \
+        if cgroups is not None else ""
+    if rooted and config.get("namespaces") and _try_unshare():
         _become_namespace_init(keep_fd)  # returns in PID 1 of the new namespace
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        _setup_mounts(config)
-        levels.append("namespaces(mount,pid)")
-    else:
-        os.chdir(config["scratch"])
-    uid = UID_BASE + keeper
+        disk_mb = int(config.get("disk_mb", 256))
+        _private_mounts(disk_mb)
+        levels.append(f"namespaces({'user,' if rooted.startswith('user') else ''}mount,pid,net,ipc)")
+        levels += [capped] if capped else ["memory:rlimit-only"]
+        levels.append(f"tmpfs({disk_mb}M)")
+    else:  # no namespaces of its own (or asked for none: tests and benchmarks)
+        os.chdir(config.get("scratch") or "/")
+        levels += [capped] if capped else []
     _set_rlimits(config)
-    if os.geteuid() == 0 and config.get("drop_uid", True):
-        _drop_privileges(uid, config["scratch"])
-        levels.append("uid-drop")
+    if os.geteuid() == 0 and not rooted.startswith("user") and config.get("drop_uid", True):
+        if _drop_privileges(UID_BASE + keeper, config.get("scratch")):
+            levels.append("uid-drop")
+    elif rooted.startswith("user"):
+        drop_capabilities()
+        levels.append("no-capabilities")
+    else:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
     levels.append("rlimits")
     _quiet_stdio(keep_fd)
     _environment()
@@ -102,7 +105,7 @@ def enter(config: dict[str, Any], keep_fd: int) -> str:
 
 def _try_unshare() -> bool:
     try:
-        unshare(CLONE_NEWNS | CLONE_NEWPID)
+        unshare(STUDENT_NAMESPACES)
         return True
     except OSError:
         return False
@@ -125,7 +128,8 @@ def _become_namespace_init(keep_fd: int) -> None:
             continue
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those two cannot (and need not) be reset
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
         os._exit(128 + sig)
     os._exit(os.waitstatus_to_exitcode(status))
@@ -134,74 +138,16 @@ def _become_namespace_init(keep_fd: int) -> None:
 # --------------------------------------------------------------------------- mounts
 
 
-def _setup_mounts(config: dict[str, Any]) -> None:
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    try:
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    except OSError:
-        pass  # the host's /proc stays: pids outside are still not signalable from here
-    keep = [p for p in map(_real, config.get("keep", [])) if p]
-    targets = {_real(p) for p in config.get("hide", [])} | _unreadable_ancestors(keep)
-    scratch_fd = os.open(config["scratch"], os.O_PATH | os.O_DIRECTORY)
-    keep_fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep}
-    for target in sorted((t for t in targets if t and t != "/"), key=len):
-        if os.path.lexists(target):
-            _overlay(target, {p: fd for p, fd in keep_fds.items() if _under(p, target)})
-    _private_tmp(scratch_fd)
-    for fd in [scratch_fd, *keep_fds.values()]:
-        os.close(fd)
-
-
-def _real(path: str) -> str:
-    try:
-        return os.path.realpath(path)
-    except (OSError, ValueError):
-        return ""
-
-
-def _under(path: str, root: str) -> bool:
-    return path != root and path.startswith(root.rstrip("/") + "/")
-
-
-def _unreadable_ancestors(keep: list[str]) -> set[str]:
-    """Ancestors of kept dirs that a non-root uid could not traverse (``/root`` at mode 0700)."""
-    found = set()
-    for path in keep:
-        for anc in reversed(Path(path).parents):
-            try:
-                if not os.stat(anc).st_mode & 0o001:
-                    found.add(str(anc))
-                    break
-            except OSError:
-                break
-    return found
-
-
-def _overlay(target: str, keep: dict[str, int]) -> None:
-    """Cover ``target`` with an empty read-only tmpfs (or /dev/null for a file), re-exposing ``keep``."""
-    if not os.path.isdir(target):
-        mount("/dev/null", target, None, MS_BIND)
-        return
-    flags = MS_NOSUID | MS_NODEV
-    mount("tmpfs", target, "tmpfs", flags, "size=64k,mode=755")
-    for path, fd in keep.items():
-        inside = Path(path)
-        inside.mkdir(parents=True, exist_ok=True)
-        mount(f"/proc/self/fd/{fd}", str(inside), None, MS_BIND | MS_REC)
-    mount(None, target, None, MS_REMOUNT | MS_RDONLY | flags)
-
-
-def _private_tmp(scratch_fd: int) -> None:
-    """A fresh /tmp (and /dev/shm) for the namespace; /tmp/scratch is the judge's scratch dir."""
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
-    os.mkdir("/tmp/scratch")
-    mount(f"/proc/self/fd/{scratch_fd}", "/tmp/scratch", None, MS_BIND)
-    if os.path.isdir("/dev/shm"):
-        try:
-            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-        except OSError:
-            pass
-    os.chdir("/tmp/scratch")
+def _private_mounts(disk_mb: int) -> None:
+    """A fresh /proc; one tmpfs of ``disk_mb`` for /tmp (the working folder), /var/tmp and /dev/shm."""
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount("tmpfs", WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk_mb}m,nr_inodes=65536,mode=1777")
+    for target, folder in (("/var/tmp", ".var-tmp"), ("/dev/shm", ".dev-shm")):
+        inside = os.path.join(WORKDIR, folder)
+        os.mkdir(inside)
+        os.chmod(inside, 0o1777)
+        mount(inside, target, None, MS_BIND)
+    os.chdir(WORKDIR)
 
 
 # --------------------------------------------------------------------------- limits and privileges
@@ -228,16 +174,24 @@ def _set_rlimits(config: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _drop_privileges(uid: int, scratch: str) -> None:
+def _drop_privileges(uid: int, scratch: str | None) -> bool:
+    """Become ``uid`` with no groups and no new privileges; False where uid 0 has no such power (uid 0
+    inside someone else's user namespace)."""
     for path in (scratch, "."):
         try:
-            os.chown(path, uid, uid)
+            if path:
+                os.chown(path, uid, uid)
         except OSError:
             pass
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    try:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    except OSError:
+        return False
+    finally:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    return True
 
 
 def _quiet_stdio(keep_fd: int) -> None:
@@ -250,8 +204,10 @@ def _quiet_stdio(keep_fd: int) -> None:
 
 
 def _environment() -> None:
+    """Only :data:`ENVIRONMENT` (the working folder for HOME and TMPDIR)."""
     cwd = os.getcwd()
-    os.environ.update({"HOME": cwd, "TMPDIR": cwd, "MPLBACKEND": "Agg"})
+    os.environ.clear()
+    os.environ.update(ENVIRONMENT, HOME=cwd, TMPDIR=cwd)
 
 
 # --------------------------------------------------------------------------- imports
@@ -267,20 +223,11 @@ class _RefuseGradingCode(importlib.abc.MetaPathFinder):
         return None
 
 
-def strip_imports(project_root: str | None = None) -> None:
-    """Remove the project and grading packages from the import machinery of this process."""
-    root = project_root or os.environ.get("DLFS_PROJECT_ROOT", "")
-    kept = []
-    for entry in sys.path:
-        holds_grading = any(os.path.exists(os.path.join(entry or ".", pkg, "__init__.py"))
-                            for pkg in ("reference", "assignments"))
-        holds_numpy = os.path.isdir(os.path.join(entry or ".", "numpy"))
-        if entry in ("", ".") or (root and _real(entry) == _real(root)) or (holds_grading and not holds_numpy):
-            continue
-        kept.append(entry)
-    sys.path[:] = kept
+def strip_imports() -> None:
+    """Drop the grading packages from ``sys.modules`` (the runtime keeps its own references to what it
+    uses) and refuse importing them again. ``sys.path`` holds only the standard library and the
+    permitted packages already: nothing else exists in the student's root."""
     for name in list(sys.modules):
-        top = name.split(".")[0]
-        if top in FORBIDDEN_PACKAGES:  # the runtime keeps its own references to what it uses
+        if name.split(".")[0] in FORBIDDEN_PACKAGES:
             del sys.modules[name]
     sys.meta_path.insert(0, _RefuseGradingCode())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -39,19 +40,52 @@ from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_fr
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTROL_TIMEOUT = 20.0  # seconds for the fork server to answer a command
+UNREADABLE = "your code sent a reply the grader cannot read"
+STALE_REPLIES = 16  # replies to earlier requests skipped at most (code that wrote its own on the channel)
 MAX_RESTARTS = 20
 
 BOOT = r"""
-import json, sys, types
-cfg = json.loads(sys.argv[1])
-sys.path[:0] = cfg["paths"]
-for name, path in cfg["packages"]:
-    module = types.ModuleType(name)
-    module.__path__ = [path]
-    sys.modules[name] = module
+import importlib.abc, importlib.machinery, json, os, sys
+with os.fdopen(int(sys.argv[1]), "rb") as fh:
+    cfg = json.loads(fh.read())
+SOURCES = cfg.pop("modules")
+
+
+class FromMemory(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name not in SOURCES:
+            return None
+        origin = name.replace(".", "/") + ("/__init__.py" if SOURCES[name][0] else ".py")
+        spec = importlib.machinery.ModuleSpec(name, self, origin=origin, is_package=SOURCES[name][0])
+        spec.has_location = True
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(compile(SOURCES[module.__name__][1], module.__spec__.origin, "exec"), module.__dict__)
+
+
+sys.meta_path.insert(0, FromMemory())
 from grader.sandbox.forkserver import main
-main(cfg["fd"], cfg["judge"])
+main(cfg, int(sys.argv[2]), int(sys.argv[3]))
 """
+# The fork server's own modules (sent as source: nothing else of the grader is readable from it).
+SERVER_MODULES = ("grader.loaded", "grader.sandbox.syscalls", "grader.sandbox.rootfs", "grader.sandbox.cgroups",
+                  "grader.sandbox.isolation", "grader.sandbox.forkserver", "grader.sandbox.protocol",
+                  "grader.sandbox.registry", "grader.sandbox.drivers", "grader.sandbox.testfns",
+                  "grader.sandbox.runtime")
+
+
+def server_sources() -> dict[str, tuple[bool, str]]:
+    """module name -> (is a package, source): the runtime, its protocol, drivers and test functions."""
+    sandbox = PROJECT_ROOT / "grader" / "sandbox"
+    names = [*SERVER_MODULES, *(f"grader.sandbox.{p.stem}" for p in sorted(sandbox.glob("drivers_*.py")))]
+    sources = {"grader": (True, ""), "grader.sandbox": (True, "")}
+    for name in names:
+        sources[name] = (False, (PROJECT_ROOT / (name.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+    return sources
 
 
 # --------------------------------------------------------------------------- the fork server client
@@ -80,40 +114,48 @@ class ForkServerClient:
     taken, also shows that it is confined and serving.
     """
 
-    def __init__(self, scratch_root: str) -> None:
-        import numpy
+    def __init__(self, scratch_root: str | None = None, namespaces: bool = True) -> None:
+        from grader.sandbox import rootfs
 
         self.token = uuid.uuid4().hex
+        self.scratch_root = scratch_root
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cfg = {
-            "paths": [str(Path(numpy.__file__).resolve().parent.parent)],
-            "packages": [("grader", str(PROJECT_ROOT / "grader")),
-                         ("grader.sandbox", str(PROJECT_ROOT / "grader" / "sandbox"))],
-            "fd": theirs.fileno(),
-            "judge": os.getpid(),
-        }
+        spec = rootfs.root_spec()
+        cfg = {"modules": server_sources(), "root": spec, "site": str(Path(spec["packages"]["numpy"]).parent),
+               "drivers": [n for n in server_sources() if n.startswith("grader.sandbox.drivers_")],
+               "judge": os.getpid(), "namespaces": namespaces}
+        read_cfg, write_cfg = os.pipe()
+        interpreter = os.path.realpath(sys.executable)  # the base interpreter, not a virtualenv's link
+        self.cgroup_folders: list[str] = []
         debug = os.environ.get("DLFS_SANDBOX_DEBUG")
+        # argv and environment name nothing of the grader's location: a student process inherits both
         self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-s", "-S", "-c", BOOT, json.dumps(cfg)],
-            env=self._environment(scratch_root), cwd=scratch_root, pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
-            start_new_session=True,
+            [interpreter, "-I", "-S", "-c", BOOT, str(read_cfg), str(theirs.fileno()), str(os.getpid())],
+            executable=interpreter, env=self._environment(), cwd="/",
+            pass_fds=[theirs.fileno(), read_cfg], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=None if debug else subprocess.DEVNULL, start_new_session=True,
         )
         theirs.close()
+        os.close(read_cfg)
+        with os.fdopen(write_cfg, "wb") as fh:
+            with contextlib.suppress(BrokenPipeError):
+                fh.write(json.dumps(cfg).encode())
         self.sock, self.lock = ours, threading.RLock()
         self.pending: deque[tuple[str, Callable[[dict[str, Any], list[int]], None]]] = deque()
         self.spare: Forked | None = None
         hello, _ = self.call({"cmd": "hello"}, timeout=60.0)
         self.pid, self.namespaces, self.root = hello["pid"], hello["namespaces"], hello["root"]
+        self.rooted, self.cgroup_folders = hello.get("rooted", ""), hello.get("cgroups", [])
+        self.failure = hello.get("failure", "")
 
-    def _environment(self, scratch_root: str) -> dict[str, str]:
+    def _environment(self) -> dict[str, str]:
+        """An allow-list: no variable names a path of the grader (a student process inherits these)."""
         env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-            "HOME": scratch_root, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
-            "DLFS_SANDBOX": self.token, "DLFS_PROJECT_ROOT": str(PROJECT_ROOT),
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/", "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "DLFS_SANDBOX": self.token,
         }
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH"):  # needed for correct BLAS here
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed for correct BLAS on some CPUs
             if key in os.environ:
                 env[key] = os.environ[key]
         return env
@@ -188,7 +230,9 @@ class ForkServerClient:
         return taken
 
     def _fork(self, key: str, config: dict[str, Any], scratch_root: str, prefix: str) -> Forked:
-        scratch = tempfile.mkdtemp(prefix=f"{prefix}-", dir=scratch_root)
+        """Ask for a student process; where the fork server has no allow-list root it gets a scratch
+        folder on the host (in the root, its working folder is a private tmpfs)."""
+        scratch = "" if self.rooted else tempfile.mkdtemp(prefix=f"{prefix}-", dir=scratch_root or default_scratch_root())
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         forked = Forked(key, scratch, ours)
 
@@ -199,7 +243,8 @@ class ForkServerClient:
             self.post({"cmd": "spawn", "config": dict(config, scratch=scratch)}, [theirs.fileno()], spawned)
         except StudentCrashed:
             ours.close()
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
             raise
         finally:
             theirs.close()
@@ -246,6 +291,9 @@ class ForkServerClient:
         self.pending.clear()
         if spare is not None:
             _release(spare)
+        from grader.sandbox.cgroups import remove_folders
+
+        remove_folders(self.cgroup_folders)
 
     def spare_pids(self) -> set[int]:
         """The spare student process and its child (PID 1 of its namespace): not a submission's."""
@@ -290,7 +338,8 @@ def _release(forked: Forked) -> None:
     if forked.pidfd is not None:
         os.close(forked.pidfd)
     forked.pidfd = None
-    shutil.rmtree(forked.scratch, ignore_errors=True)
+    if forked.scratch:
+        shutil.rmtree(forked.scratch, ignore_errors=True)
 
 
 def _drop_reply(reply: dict[str, Any], fds: list[int]) -> None:
@@ -316,13 +365,24 @@ def fork_server() -> ForkServerClient:
         if _SERVER is None or not _SERVER.alive():
             if _SERVER is not None:
                 _SERVER.terminate()  # closes its socket, deletes its spare's scratch dir
-            _SERVER = ForkServerClient(default_scratch_root())
+            _SERVER = ForkServerClient()
         return _SERVER
 
 
 def isolation_available() -> bool:
-    """Can student processes get mount + PID namespaces on this machine?"""
+    """Do student processes get the allow-list root and their own namespaces on this machine?"""
     return bool(fork_server().namespaces)
+
+
+def weak_isolation_reason() -> str:
+    """Why student code would run with rlimits only on this machine, or "" when it gets the allow-list
+    root and namespaces."""
+    server = fork_server()
+    if server.namespaces:
+        return ""
+    who = "root" if os.getuid() == 0 else f"uid {os.getuid()}"
+    why = f" ({server.failure})" if server.failure else " (unprivileged user namespaces disabled?)"
+    return f"student code would run with rlimits only: this kernel gives {who} no user, mount and PID namespaces{why}"
 
 
 # --------------------------------------------------------------------------- exit statuses
@@ -364,6 +424,7 @@ class LoadResult:
 
 
 _LIVE: "weakref.WeakSet[StudentProcess]" = weakref.WeakSet()
+_GENERATIONS = itertools.count(1)  # unique across processes: a handle from one never passes for another's
 
 
 class StudentProcess:
@@ -371,14 +432,20 @@ class StudentProcess:
 
     def __init__(self, loaded: LoadedSubmission, *, memory_mb: int = 2048, scratch_root: str | None = None,
                  hide_paths: Iterable[str] = (), cpu_seconds: int = 600, load_budget: float = 10.0,
-                 statement_timeout: float = 3.0, namespaces: bool = True) -> None:
+                 statement_timeout: float = 3.0, namespaces: bool = True, disk_mb: int = 256) -> None:
+        """``hide_paths`` is accepted for compatibility and not needed: the allow-list root holds only what
+        it names. ``scratch_root`` is used only where namespaces are not available."""
         self.loaded = loaded
+        self.options = dict(memory_mb=memory_mb, scratch_root=scratch_root, cpu_seconds=cpu_seconds,
+                            load_budget=load_budget, statement_timeout=statement_timeout, namespaces=namespaces,
+                            disk_mb=disk_mb)
         self.memory_mb, self.cpu_seconds, self.load_budget = memory_mb, cpu_seconds, load_budget
-        self.statement_timeout = statement_timeout
+        self.statement_timeout, self.disk_mb = statement_timeout, disk_mb
         self.scratch_root = scratch_root
         self.hide_paths = [str(p) for p in hide_paths]
         self.namespaces = namespaces
-        self.generation = 0
+        self.standins: dict[str, str] = {}  # the submission's name -> trusted helper, re-applied after a restart
+        self.generation = next(_GENERATIONS)
         self.restarts = 0
         self.load_result: LoadResult | None = None
         self.scratch: str | None = None
@@ -389,6 +456,7 @@ class StudentProcess:
         self._server: ForkServerClient | None = None  # the fork server that forked the current process
         self._poller: Any = None
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
+        self._requests = 0  # requests sent to this submission's processes (replies carry the number)
         _LIVE.add(self)
 
     @property
@@ -404,6 +472,7 @@ class StudentProcess:
             names, notes = self._load()
             isolation = self.isolation
             self.load_result = LoadResult(names, notes, isolation, time.monotonic() - t0)
+            self._apply_standins(self.standins)
         elif not self.alive:
             self._restart()
         return self.load_result
@@ -414,14 +483,37 @@ class StudentProcess:
         self.restarts += 1
         self._spawn()
         self._load()
+        self._apply_standins(self.standins)
+
+    def fresh(self) -> "StudentProcess":
+        """A new, separate student process for the same submission with the same limits (not started)."""
+        return StudentProcess(self.loaded, hide_paths=self.hide_paths, **self.options)
+
+    def stand_in(self, name: str, trusted_name: str | None) -> None:
+        """From now on (and after any restart) the submission's ``name`` is the trusted helper
+        ``trusted_name`` (None: the student's own again): its source is sent to this process only
+        (see ``grader/sandbox/standins.py``)."""
+        if trusted_name is None:
+            self.standins.pop(name, None)
+        else:
+            self.standins[name] = trusted_name
+        if self.load_result is not None and self.alive:
+            self._apply_standins({name: trusted_name})
+
+    def _apply_standins(self, standins: dict[str, str | None]) -> None:
+        self._exchange_all([standin_request(name, trusted_name) for name, trusted_name in standins.items()])
+
+    def _exchange_all(self, headers: list[dict[str, Any]]) -> None:
+        for header in headers:
+            self._exchange(header, None, 30.0, f"putting a trusted {header.get('binding')} in place")
 
     def _spawn(self) -> None:
         """Take a confined process from the fork server (usually its spare) and give it the submission."""
         self._server = server = fork_server()
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.loaded.id)[:40] or "student"
-        config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds,
-                  "hide": self.hide_paths + _default_hidden(), "namespaces": self.namespaces}
-        forked = server.student(config, self.scratch_root or default_scratch_root(), safe)
+        config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds, "disk_mb": self.disk_mb,
+                  "namespaces": self.namespaces}
+        forked = server.student(config, self.scratch_root or "", safe)
         self.pid, self._pidfd, self._sock, self.scratch = forked.pid, forked.pidfd, forked.sock, forked.scratch
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
@@ -445,8 +537,11 @@ class StudentProcess:
                                       min(self.statement_timeout, self.load_budget), "loading")
         except (StudentTimeout, StudentCrashed, StudentBadValue):
             return None
-        notes = {int(i): LoadNote(**note) for i, note in reply["notes"].items()}
-        return reply["names"], [n for _, n in sorted({**notes, **self._bad}.items())]
+        try:
+            notes = {int(i): LoadNote(**note) for i, note in reply["notes"].items()}
+            return _names(reply), [n for _, n in sorted({**notes, **self._bad}.items())]
+        except (KeyError, TypeError, ValueError, AttributeError, StudentBadValue):
+            return None  # not what the runtime sends: load statement by statement
 
     def _load_one_by_one(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements; one that hangs or kills the process is skipped and the process restarted.
@@ -474,12 +569,15 @@ class StudentProcess:
                 furthest, index = max(furthest, index + 1), 0
                 continue
             if reply.get("note") and first_run:
-                notes[index] = LoadNote(**reply["note"])
+                try:
+                    notes[index] = LoadNote(**reply["note"])
+                except (TypeError, ValueError):
+                    notes[index] = _note(statements[index], f"{UNREADABLE} while running this statement")
             index += 1
             furthest = max(furthest, index)
         reply, _ = self._exchange({"op": "names"}, None, 10.0, "listing names")
         merged = sorted({**notes, **self._bad}.items())
-        return reply["names"], [n for _, n in merged]
+        return _names(reply), [n for _, n in merged]
 
     def exchange(self, header: dict[str, Any], encoder: Encoder | None = None, timeout: float = 10.0,
                  what: str = "call") -> tuple[dict[str, Any], list[bytes]]:
@@ -492,11 +590,12 @@ class StudentProcess:
     def _exchange(self, header: dict[str, Any], encoder: Encoder | None, timeout: float,
                   what: str) -> tuple[dict[str, Any], list[bytes]]:
         assert self._sock is not None
-        frame = encode_message(header, encoder)
+        self._requests += 1
+        frame = encode_message(dict(header, id=self._requests), encoder)
         deadline = time.monotonic() + timeout
         try:
             send_frame(self._sock, frame, deadline)
-            return recv_frame(self._sock, deadline, self._wait)
+            return self._reply_to(self._requests, deadline)
         except protocol.Timeout:
             self._die(kill=True)
             raise StudentTimeout(timeout, what) from None
@@ -504,7 +603,20 @@ class StudentProcess:
             raise StudentCrashed(describe_exit(self._die(kill=False), self.cpu_seconds)) from None
         except protocol.ProtocolError as exc:
             self._die(kill=True)
-            raise StudentBadValue(f"the student process sent an unusable answer: {exc}") from None
+            raise StudentBadValue(f"{UNREADABLE} ({exc}; did it write to a file descriptor it did not open?)") \
+                from None
+
+    def _reply_to(self, request: int, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
+        """The reply to request number ``request``, each frame refused from its prefix if over
+        ``MAX_REPLY``; replies to earlier requests (extra frames that student code wrote) are skipped."""
+        assert self._sock is not None
+        for _ in range(STALE_REPLIES):
+            header, blobs = recv_frame(self._sock, deadline, self._wait, max_bytes=protocol.MAX_REPLY)
+            if protocol.check_reply(header)["id"] == request:
+                return header, blobs
+            if not 0 < header["id"] < request:
+                raise protocol.ProtocolError(f"a reply to request {header['id']}, not {request}")
+        raise protocol.ProtocolError("too many replies to earlier requests")
 
     def _wait(self, remaining: float | None) -> None:
         """Block until the socket is readable; PeerClosed if only the process's pidfd fired (it died)."""
@@ -534,7 +646,7 @@ class StudentProcess:
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
         self._sock = self._pidfd = self.pid = self.scratch = self._poller = self._server = None
-        self.generation += 1
+        self.generation = next(_GENERATIONS)
         return status
 
     def close(self) -> None:
@@ -550,17 +662,24 @@ class StudentProcess:
         self.close()
 
 
+def _names(reply: dict[str, Any]) -> dict[str, str]:
+    names = reply.get("names")
+    if type(names) is not dict or not all(type(k) is str and type(v) is str for k, v in names.items()):
+        raise StudentBadValue(f"{UNREADABLE} (the list of names it defines)")
+    return names
+
+
+def standin_request(name: str, trusted_name: str | None) -> dict[str, Any]:
+    """The request that makes the submission's ``name`` the trusted helper ``trusted_name`` (None: undo)."""
+    from grader.sandbox.standins import source_of
+
+    if trusted_name is None:
+        return {"op": "standin", "name": name, "source": None}
+    return {"op": "standin", "name": name, "binding": trusted_name, "source": source_of(trusted_name)}
+
+
 def _note(stmt: Any, message: str) -> LoadNote:
     return LoadNote(message, stmt.lineno, stmt.cell, "warning")
-
-
-def _default_hidden() -> list[str]:
-    """The grading code: the project checkout (reference, assignments, tests, golden store, .git)."""
-    hidden = [str(PROJECT_ROOT)] if (PROJECT_ROOT / "pyproject.toml").exists() else []
-    for pkg in ("reference", "assignments", "tests"):
-        if (PROJECT_ROOT / pkg).is_dir():
-            hidden.append(str(PROJECT_ROOT / pkg))
-    return hidden
 
 
 def sandbox_processes(token: str | None = None) -> list[int]:

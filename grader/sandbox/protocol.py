@@ -32,6 +32,8 @@ MAGIC = b"DLFS"
 PREFIX = struct.Struct("!4sII")
 BLOB_LEN = struct.Struct("!Q")
 MAX_MESSAGE = 256 * 1024 * 1024  # bytes in one frame (header + blobs)
+MAX_REPLY = 64 * 1024 * 1024  # bytes in one reply the judge accepts: checked before a byte of it is read
+MAX_HEADER = 8 * 1024 * 1024  # bytes of JSON in one frame (a JSON value costs the reader many times its size)
 MAX_BLOBS = 100_000
 MAX_DEPTH = 64  # nesting of lists/tuples/dicts
 MAX_NDIM = 32
@@ -366,7 +368,8 @@ Waiter = Callable[[float | None], None]
 def recv_frame(sock: socket.socket, deadline: float | None = None, wait: Waiter | None = None,
                max_bytes: int = MAX_MESSAGE) -> tuple[dict[str, Any], list[bytes]]:
     """Read one frame: (header, blobs). ``wait(timeout)`` blocks until the socket is readable
-    (raising if the peer died); by default the read just blocks until the deadline."""
+    (raising if the peer died); by default the read just blocks until the deadline. A frame that
+    announces more than ``max_bytes`` is refused from its prefix, before its body is read."""
     return read_frame(_Reader(sock, deadline, wait).read, max_bytes)
 
 
@@ -388,7 +391,7 @@ def read_frame(read: Callable[[int], bytes], max_bytes: int = MAX_MESSAGE) -> tu
     magic, header_len, n_blobs = PREFIX.unpack(read(PREFIX.size))
     if magic != MAGIC:
         raise ProtocolError("bad frame magic (the student process wrote to its channel?)")
-    if n_blobs > MAX_BLOBS or header_len > max_bytes:
+    if n_blobs > MAX_BLOBS or header_len > min(max_bytes, MAX_HEADER):
         raise TooLarge(f"message too large ({header_len} header bytes, {n_blobs} arrays)")
     lengths = [BLOB_LEN.unpack(read(BLOB_LEN.size))[0] for _ in range(n_blobs)]
     total = header_len + sum(lengths)
@@ -396,6 +399,21 @@ def read_frame(read: Callable[[int], bytes], max_bytes: int = MAX_MESSAGE) -> tu
         raise TooLarge(f"message of {total / 2**20:.0f} MiB is over the {max_bytes / 2**20:.0f} MiB cap")
     header = parse_header(read(header_len))
     return header, [read(n) for n in lengths]
+
+
+def check_reply(header: dict[str, Any]) -> dict[str, Any]:
+    """A student process's reply as the runtime writes it, or ProtocolError: ``ok`` a bool, ``error`` a dict
+    when not ok, ``stdout``/``stderr`` strings, ``id`` an int. (Student code can write to the channel
+    itself; what it writes is checked like everything else it sends.)"""
+    if type(header.get("ok")) is not bool:
+        raise ProtocolError("a reply without a true/false 'ok'")
+    if not header["ok"] and type(header.get("error")) is not dict:
+        raise ProtocolError("a failure reply without its error")
+    if any(type(header.get(k, "")) is not str for k in ("stdout", "stderr")):
+        raise ProtocolError("captured output that is not text")
+    if type(header.get("id")) is not int:
+        raise ProtocolError("a reply without its request number")
+    return header
 
 
 class _Reader:

@@ -10,17 +10,17 @@ judge only sees JSON values and numeric arrays, and a ``RemoteObject`` refuses t
 from __future__ import annotations
 
 import contextlib
-import zlib
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import testfns
-from grader.sandbox.process import LoadResult, StudentProcess
+from grader.sandbox.process import _GENERATIONS, LoadResult, StudentProcess, standin_request
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, ProtocolError, TestFnRef, encode_message, split_frame,
 )
 from grader.sandbox.runtime import Runtime
+from grader.untouched import CallLedger
 
 DEFAULT_TIMEOUT = 10.0
 TEXT_CAP = 20_000
@@ -35,7 +35,10 @@ class Student:
         self._backend = backend or StudentProcess(loaded, memory_mb=memory_mb, scratch_root=scratch_root,
                                                   hide_paths=hide_paths, **options)
         self._check_id, self._calls, self._timeout = "", 0, DEFAULT_TIMEOUT
+        self._seeds: Callable[[int], int] | None = None
+        self.call_ledger = CallLedger()  # every call's array arguments as the student's code left them
         self._names: dict[str, str] | None = None
+        self._ordinary: Any = None  # the usual backend while a block of ``replaced`` runs in a separate one
         self.last_output = ("", "")  # (stdout, stderr) of the last request, capped: for diagnostics only
 
     # ---- facts
@@ -51,9 +54,12 @@ class Student:
     def load_notes(self) -> list[LoadNote]:
         return self.load_result.notes
 
-    def set_context(self, check_id: str, timeout: float | None = None) -> None:
-        """Seeds and time limit for the following calls: the seed of call n is crc32(f"{check_id}#{n}")."""
+    def set_context(self, check_id: str, timeout: float | None = None,
+                    seeds: Callable[[int], int] | None = None) -> None:
+        """Seeds and time limit for the following calls. The seed of call n is ``seeds(n)`` (the plugin derives
+        it from the instructor's secret: grader/secret.py); the check id itself never leaves the judge."""
         self._check_id, self._calls = str(check_id), 0
+        self._seeds = seeds
         self._timeout = float(timeout) if timeout else DEFAULT_TIMEOUT
 
     def has(self, name: str) -> bool:
@@ -83,8 +89,7 @@ class Student:
     def call_returning_args(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, tuple, dict]:
         """(result, args after the call, kwargs after the call): for checks that inputs are unchanged."""
         self.get(name)  # StudentMissing if undefined
-        reply, dec = self._request("call", f"{name}()", target=GlobalRef(name), args=list(args), kwargs=kwargs,
-                                   return_args=True)
+        reply, dec = self._request("call", f"{name}()", target=GlobalRef(name), args=list(args), kwargs=kwargs)
         return self._decode(dec, reply["value"]), self._decode(dec, reply["args"]), self._decode(dec, reply["kwargs"])
 
     def call_many(self, name: str, arg_lists: Sequence[Sequence[Any]], **kwargs: Any) -> list[Any]:
@@ -94,8 +99,13 @@ class Student:
         seeds = [self._next_seed() for _ in arg_lists]
         if not seeds:
             return []
-        return self._value(self._request("call_many", f"{name}()", seed=seeds[0], target=GlobalRef(name),
-                                         calls=[list(args) for args in arg_lists], kwargs=kwargs, seeds=seeds))
+        calls = [list(args) for args in arg_lists]
+        reply, dec = self._request("call_many", f"{name}()", seed=seeds[0], target=GlobalRef(name), calls=calls,
+                                   kwargs=kwargs, seeds=seeds)
+        values, after, after_kwargs = (self._decode(dec, reply.get(key)) for key in ("value", "args", "kwargs"))
+        for sent, left, left_kwargs in zip(calls, after, after_kwargs):  # as each call would have
+            self.call_ledger.record(name, self._check_id, sent, kwargs, left, left_kwargs)
+        return values
 
     def run_driver(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run the trusted driver ``grader.sandbox.drivers.DRIVERS[name]`` inside the student process."""
@@ -107,15 +117,24 @@ class Student:
 
     @contextlib.contextmanager
     def replaced(self, name: str, trusted_name: str | None = None) -> Iterator[None]:
-        """Within the block the student's top-level ``name`` is ``grader.sandbox.trusted.TRUSTED[trusted_name]``
-        (default: the same name), so a caller is graded without its broken helper."""
-        self._request("replace", f"replacing {name}", name=name, trusted=trusted_name or name)
-        self._replace_generation = self._backend.generation
+        """Within the block the student's top-level ``name`` is the trusted helper ``trusted_name`` (default:
+        the same name; see ``grader/sandbox/trusted.py``), so a caller is graded without its broken helper.
+
+        The block runs in a separate student process of its own, started for it and closed after it: the
+        trusted helper never enters the process the other checks use. Objects made before the block are
+        not usable inside it (nor those made inside after it)."""
+        outer = self._ordinary is None
+        if outer:
+            self._ordinary, self._backend = self._backend, self._backend.fresh()
+        self._backend.stand_in(name, trusted_name or name)
         try:
             yield
         finally:
-            if self._backend.generation == self._replace_generation:
-                self._request("replace", f"restoring {name}", name=name, trusted=None)
+            if outer:
+                self._backend.close()
+                self._backend, self._ordinary = self._ordinary, None
+            else:
+                self._backend.stand_in(name, None)
 
     def testfn(self, name: str) -> TestFnRef:
         """A trusted test function, to pass as an argument (``student.numerical_gradient(f, x)``)."""
@@ -151,7 +170,12 @@ class Student:
 
     def _next_seed(self) -> int:
         self._calls += 1
-        return zlib.crc32(f"{self._check_id}#{self._calls}".encode())
+        if self._seeds is None:
+            from grader.inputs import current_keyring
+
+            keyring = current_keyring()
+            self._seeds = lambda n, check=self._check_id: keyring.seed(check, n)
+        return self._seeds(self._calls)
 
     def _ref_json(self, value: Any) -> dict[str, Any] | None:
         if isinstance(value, RemoteObject):
@@ -168,12 +192,26 @@ class Student:
             except NotData as exc:
                 raise TypeError(f"cannot send this to the student process ({exc}); "
                                 "pass arrays/numbers, student.testfn(name) or student objects") from None
+        if op == "call":  # every call returns its arguments: no call looks "watched" from inside
+            header["return_args"] = True
         reply, blobs = self._backend.exchange(header, encoder, self._timeout, what)
         self.last_output = (_text(reply.get("stdout")), _text(reply.get("stderr")))
         if reply.get("ok") is not True:
             raise _student_error(reply.get("error"))
         generation = self._backend.generation
-        return reply, Decoder(blobs, lambda ref: RemoteObject(self, ref, generation=generation))
+        decoder = Decoder(blobs, lambda ref: RemoteObject(self, ref, generation=generation))
+        if op == "call":
+            self._record_arguments(what, values, reply, decoder)
+        return reply, decoder
+
+    def _record_arguments(self, what: str, values: dict[str, Any], reply: dict[str, Any], dec: Decoder) -> None:
+        """Compare the arrays this call sent with what the student's code left in them (CallLedger)."""
+        sent, sent_kwargs = values.get("args") or [], values.get("kwargs") or {}
+        try:
+            after, after_kwargs = dec.decode(reply.get("args", [])), dec.decode(reply.get("kwargs", {"$dict": {}}))
+        except ProtocolError as exc:
+            raise StudentBadValue(f"the student's code returned an unusable value: {exc}") from None
+        self.call_ledger.record(what.removesuffix("()"), self._check_id, sent, sent_kwargs, after, after_kwargs)
 
     def _decode(self, dec: Decoder, value: Any) -> Any:
         try:
@@ -190,12 +228,18 @@ class InProcessBackend:
     """Runs the submission in *this* process, with no isolation at all (benchmarks and tests only).
     Requests and replies still go through the protocol encoder so behaviour matches."""
 
-    generation = 0
-
     def __init__(self, loaded: LoadedSubmission) -> None:
         self.loaded = loaded
         self.runtime = Runtime(patch_random=True)
         self.result: LoadResult | None = None
+        self.generation = next(_GENERATIONS)
+
+    def fresh(self) -> "InProcessBackend":
+        return InProcessBackend(self.loaded)
+
+    def stand_in(self, name: str, trusted_name: str | None) -> None:
+        self.start()
+        self._handle(standin_request(name, trusted_name), None)
 
     def start(self) -> LoadResult:
         if self.result is None:

@@ -5,8 +5,8 @@ benchmarks only, inside the judge (``InProcessStudent``). It executes each kept 
 ``LoadedSubmission`` in a fresh module namespace (``__name__ == "submission"``) compiled with the
 student's file name and true line numbers, then serves requests (one frame in, one frame out):
 
-``init`` ``exec`` ``names`` ``call`` ``call_many`` ``getattr`` ``setattr`` ``getitem`` ``setitem`` ``value`` ``put``
-``driver`` ``release`` ``ping``.
+``init`` ``exec`` ``names`` ``call`` ``call_many`` ``getattr`` ``setattr`` ``getitem`` ``setitem`` ``value``
+``put`` ``driver`` ``release`` ``ping`` ``standin``.
 
 Replies are ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"kind", "type", "message",
 "traceback", "where"}}``, both with the call's captured ``stdout``/``stderr``. ``kind`` is
@@ -31,11 +31,6 @@ import numpy as np
 
 from grader.loaded import LoadedSubmission, LoadNote, Statement
 from grader.sandbox import drivers, testfns
-
-try:
-    from grader.sandbox import trusted
-except ImportError:  # pragma: no cover - the stand-ins are optional
-    trusted = None  # type: ignore[assignment]
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef, encode_message,
     recv_frame, send_frame,
@@ -169,13 +164,14 @@ class Runtime:
             except BaseException as exc:  # noqa: B036 - student code may raise anything
                 reply, encoder = {"ok": False, "error": self._error(exc)}, None
         reply["stdout"], reply["stderr"] = out.text(), err.text()
+        reply["id"] = header.get("id") if type(header.get("id")) is int else 0
         return self._frame(reply, encoder)
 
     def _frame(self, reply: dict[str, Any], encoder: Encoder | None) -> bytes:
         try:
             return encode_message(reply, encoder)
         except Exception as exc:  # too large after all: say so instead of sending it
-            bad = {"ok": False, "error": self._error(exc), "stdout": "", "stderr": ""}
+            bad = {"ok": False, "error": self._error(exc), "stdout": "", "stderr": "", "id": reply.get("id", 0)}
             return encode_message(bad)
 
     def _resolve(self, ref: Any) -> Any:
@@ -286,20 +282,25 @@ class Runtime:
         args, kwargs = dec.decode(header.get("args", [])), dec.decode(header.get("kwargs", {"$dict": {}}))
         result = fn(*args, **kwargs)
         self._check_pid()
-        if header.get("return_args"):
-            return self._reply(result, "auto", args=tuple(args), kwargs=kwargs)
+        if header.get("return_args"):  # the array arguments as the call left them (the judge compares)
+            return self._reply(result, "auto", args=tuple(_array_or_none(a) for a in args),
+                               kwargs={k: _array_or_none(v) for k, v in kwargs.items()})
         return self._reply(result, header.get("mode", "auto"))
 
     def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
-        """One function, once per argument list, each call seeded with its own seed of ``seeds`` (as if it were
-        its own request): many small observations in one round trip. The first exception ends the request."""
+        """One function, once per argument list, each call seeded with its own seed of ``seeds`` and answered as
+        a ``call`` is (its arrays returned as the call left them): many small observations in one round trip.
+        The first exception ends the request."""
         fn = dec.decode(header["target"])
-        results = []
+        results, args_after, kwargs_after = [], [], []
         for seed, args in zip(header["seeds"], dec.decode(header["calls"])):
             _Seeds.reset(int(seed))
-            results.append(fn(*args, **dec.decode(header.get("kwargs", {"$dict": {}}))))
+            kwargs = dec.decode(header.get("kwargs", {"$dict": {}}))
+            results.append(fn(*args, **kwargs))
             self._check_pid()
-        return self._reply(results, "auto")
+            args_after.append(tuple(_array_or_none(a) for a in args))
+            kwargs_after.append({k: _array_or_none(v) for k, v in kwargs.items()})
+        return self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
         fn = drivers.get(str(header["name"]))
@@ -339,20 +340,22 @@ class Runtime:
             self.handles.pop(hid, None)
         return {"ok": True, "value": None}, None
 
-    def op_replace(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
-        """Rebind top-level ``name`` to ``grader.sandbox.trusted.TRUSTED[trusted]`` (or back)."""
+    def op_standin(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
+        """Rebind top-level ``name`` to ``binding`` defined by ``source`` (a trusted helper's text, sent only
+        to a process started for the check that needs it), or back to the student's own when ``source``
+        is null."""
         name = str(header["name"])
-        if header.get("trusted") is None:
+        if header.get("source") is None:
             saved = self.replaced.pop(name, _ABSENT)
             if saved is _NOTHING:
                 self.namespace.pop(name, None)
             elif saved is not _ABSENT:
                 self.namespace[name] = saved
             return {"ok": True, "value": None}, None
-        if trusted is None:
-            raise ProtocolError("no trusted stand-ins are available")
+        helpers: dict[str, Any] = {"__name__": "trusted_helpers"}
+        exec(compile(str(header["source"]), "trusted_helpers.py", "exec"), helpers)
         self.replaced.setdefault(name, self.namespace.get(name, _NOTHING))
-        self.namespace[name] = trusted.get(str(header["trusted"]))
+        self.namespace[name] = helpers[str(header["binding"])]
         return {"ok": True, "value": None}, None
 
     def op_ping(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
@@ -379,6 +382,10 @@ def _restore_builtins() -> None:
     for key, value in _BUILTINS.items():
         if current.get(key) is not value:
             current[key] = value
+
+
+def _array_or_none(value: Any) -> Any:
+    return value if type(value) is np.ndarray else None
 
 
 def _type_name(obj: Any) -> str:

@@ -1,0 +1,327 @@
+"""``grader kit ASSIGNMENT --out DIR``: the student kit, a wheel with the public checks and no answer code.
+
+1. Each check module is rewritten (:mod:`grader.kit.transform`): hidden checks removed, the reference
+   replaced by recorded answers.
+2. The public checks run, in this process, on two recording submissions: the solution (the reference as
+   a student file) and the solution with every result perturbed (so the checks' failure paths, and the
+   known-bug variants they compute, are asked too). Every question the checks ask the reference, and
+   every call a swapped-in trusted helper answers, is recorded (:mod:`grader.kit.recording`).
+3. The same checks run again on the solution, answered from the recording alone: every check must end as
+   it did with the real reference (full marks), or a public check's inputs are not reproducible.
+4. The engine (loader, sandbox, checks, reports) without the trusted helpers, the rewritten checks and
+   the answers go into a wheel; no file of it may hold a line of the reference's code (:mod:`grader.kit.leaks`).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from grader.assignments import Assignment, AssignmentError, resolve
+from grader.kit import answers, leaks
+from grader.kit.recording import Record
+from grader.kit.store import ANSWERS_JSON
+from grader.kit.transform import transform
+from grader.kit.wheel import write_wheel
+
+GRADER = Path(__file__).resolve().parent.parent
+VERSION = "0.1.0"
+REQUIRES = ["numpy>=1.24", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1"]
+# Judge-side modules a student never needs (the instructor's CLI and the kit builder itself).
+LEFT_OUT = {"cli.py", "__main__.py", "sandbox/trusted.py", "kit/build.py", "kit/recording.py", "kit/transform.py",
+            "kit/wheel.py", "kit/cli.py", "kit/perturb.py"}
+STUDENT = GRADER / "kit" / "student"
+TRUSTED_DIR = "trusted_answers"  # grader/sandbox/trusted_answers/<assignment>: what the kit's trusted.py reads
+PERTURBED_ID = "perturbed"
+
+
+class KitError(Exception):
+    """The kit cannot be built (an instructor's mistake, or a check that is not reproducible): names the fix."""
+
+
+@dataclass
+class KitBuild:
+    wheel: Path
+    assignment: str
+    public: list[str]
+    hidden: list[str]
+    judge_only: list[str]
+    questions: int
+    trusted_calls: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    student_dependent: list[str] = field(default_factory=list)  # left out: they ask the reference about the student's results
+
+
+def answer_files(packages: tuple[str, ...]) -> list[Path]:
+    """The source files of the answer modules (whose lines must not reach a kit), and the trusted helpers."""
+    files = [GRADER / "sandbox" / "trusted.py"]
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise KitError(f"answer module {package!r} is not importable here; install it or fix [kit] answer_modules")
+        root = Path(spec.origin)
+        found = sorted(root.parent.glob("*.py")) if root.name == "__init__.py" else [root]
+        files += [p for p in found if p.name not in ("__init__.py", "golden.py", "golden_cases.py", "submission.py")]
+    return files
+
+
+def kit_settings(assignment: Assignment) -> dict[str, Any]:
+    toml = assignment.path / "assignment.toml"
+    meta = tomllib.loads(toml.read_text(encoding="utf-8")) if toml.exists() else {}
+    return meta.get("kit", {}) if isinstance(meta.get("kit", {}), dict) else {}
+
+
+def solution_source(assignment: Assignment, settings: dict[str, Any], solution: Path | None) -> str:
+    """A full-marks submission: ``--solution``, ``[kit] solution`` of assignment.toml, or the reference's own."""
+    path = solution or (assignment.path / settings["solution"] if "solution" in settings else None)
+    if path is not None:
+        if not Path(path).is_file():
+            raise KitError(f"{path}: no such solution file; give a full-marks submission with --solution FILE")
+        return Path(path).read_text(encoding="utf-8")
+    from reference.submission import DEPENDENCIES, as_submission
+
+    if assignment.name not in DEPENDENCIES:
+        raise KitError(f"{assignment.path}: no solution to record the answers with; add `solution = \"file.py\"` "
+                       "under [kit] in assignment.toml or pass --solution FILE")
+    return as_submission(assignment.name)
+
+
+def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None) -> KitBuild:
+    started = time.perf_counter()
+    assignment = resolve(assignment_name)
+    settings = kit_settings(assignment)
+    packages = ("reference", *settings.get("answer_modules", ()))
+    lines = leaks.answer_lines(answer_files(packages))
+    work = Path(tempfile.mkdtemp(prefix="grader-kit-"))
+    try:
+        tree = work / "wheel"
+        folder = tree / "grader_kit" / "assignments" / assignment.name
+        made = _write_checks(assignment, folder, packages, lines)
+        seconds = {"transform": time.perf_counter() - started}
+        subs = _recording_submissions(assignment, settings, solution, work / "subs")
+        t0 = time.perf_counter()
+        judge, student, recorded = _record(assignment, folder, subs, made)
+        seconds["record"] = time.perf_counter() - t0
+        trusted_folder = tree / "grader" / "sandbox" / TRUSTED_DIR / assignment.name
+        judge.writer.save(folder, judge.entries)
+        student.writer.save(trusted_folder, student.entries)
+        t0 = time.perf_counter()
+        replayed = _replay(folder, {k: subs[k] for k in ("solution", "rounded")})
+        _replay_agrees(assignment, replayed, recorded)
+        dependent = _student_dependent(replayed["rounded"])
+        if dependent:
+            drop = frozenset(n for n, cid in made["check_ids"].items() if cid in dependent)
+            made = _write_checks(assignment, folder, packages, lines, drop)
+            _drop_from_catalog(folder, dependent)
+            judge.writer.save(folder, judge.without(set(drop)))
+            student.writer.save(trusted_folder, student.without(set(drop)))
+        seconds["verify"] = time.perf_counter() - t0
+        _copy_engine(tree)
+        _no_leaks(tree, lines)
+        wheel = write_wheel(tree, Path(out_dir), f"dlfs-kit-{assignment.name}", VERSION,
+                            f"Student kit for {assignment.title}: public checks, no answers", REQUIRES,
+                            {"grader-check": "grader_kit.cli:main"})
+        _write_readme(Path(out_dir), wheel, assignment)
+        seconds["total"] = time.perf_counter() - started
+        public = [c["id"] for c in recorded["solution"]["checks"]]
+        public = [c for c in public if c.split("[")[0] not in dependent]
+        return KitBuild(wheel, assignment.name, public, made["hidden"], made["judge_only"],
+                        len(json.loads((folder / ANSWERS_JSON).read_text(encoding="utf-8"))), len(student.entries), {k: round(v, 3) for k, v in seconds.items()},
+                        sorted(dependent))
+    finally:
+        _forget_modules(work)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------- steps
+
+def _write_checks(assignment: Assignment, folder: Path, packages: tuple[str, ...], lines: set[str],
+                  drop: frozenset[str] = frozenset()) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    made: dict[str, Any] = {"hidden": [], "judge_only": [], "modules": [], "check_ids": {}}
+    for path in sorted(assignment.path.glob("*.py")):
+        if not path.name.startswith("test_"):
+            shutil.copyfile(path, folder / path.name)
+            continue
+        result = transform(path.read_text(encoding="utf-8"), path.stem, assignment.name, packages, lines, drop)
+        (folder / path.name).write_text(result.source, encoding="utf-8")
+        made["hidden"] += [n for n in result.hidden if n not in drop]
+        made["check_ids"].update(result.check_ids)
+        made["judge_only"] += [f"{path.stem}.{n}" for n in result.judge_only]
+        if result.judge_only:
+            made["modules"].append(path)
+    toml = [f'name = "{assignment.name}"', f"title = {_toml_str(assignment.title)}",
+            f"budget_seconds = {assignment.budget_seconds}", f"memory_mb = {assignment.memory_mb}"]
+    (folder / "assignment.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
+    return made
+
+
+def _toml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _recording_submissions(assignment: Assignment, settings: dict[str, Any], solution: Path | None,
+                           folder: Path) -> dict[str, Path]:
+    from grader.kit.perturb import ROUNDED, perturbed
+
+    source = solution_source(assignment, settings, solution)
+    folder.mkdir(parents=True)
+    subs = {"solution": folder / "solution.py", PERTURBED_ID: folder / f"{PERTURBED_ID}.py"}
+    subs["solution"].write_text(source, encoding="utf-8")
+    subs[PERTURBED_ID].write_text(perturbed(source), encoding="utf-8")
+    rounded = folder / "rounded.py"  # graded with the solution, after the recording
+    rounded.write_text(perturbed(source, ROUNDED), encoding="utf-8")
+    return {**subs, "rounded": rounded}
+
+
+def _grade(folder: Path, subs: dict[str, Path]) -> dict[str, dict]:
+    """The results of the kit's checks on ``subs`` (in this process), by submission id; ``catalog.json`` written."""
+    from grader.grade import grade
+    from grader.results import write_json
+
+    run = grade(str(folder), [str(p) for p in subs.values()], None, jobs=1, isolated=False)
+    write_json(run.results["checks"], folder / "catalog.json")
+    return {s["id"]: s for s in run.results["submissions"]}
+
+
+def _originals(paths: list[Path]) -> dict[str, Any]:
+    """The instructor's own check modules (imported privately) whose helpers the kit records."""
+    found = {}
+    for path in paths:
+        spec = importlib.util.spec_from_file_location(f"_kit_original_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found[path.stem] = module
+    return found
+
+
+def _record(assignment: Assignment, folder: Path, subs: dict[str, Path], made: dict) -> tuple[Record, Record, dict]:
+    judge, student = Record(judge_only=_originals(made["modules"])), Record()
+    answers.register(folder, judge)
+    with _recording_trusted(student):
+        recorded = _grade(folder, {k: subs[k] for k in ("solution", PERTURBED_ID)})
+    _forget_modules(folder)
+    solution = recorded["solution"]
+    if solution["status"] != "graded" or solution["score"] < solution["max_score"] - 1e-9:
+        wrong = [f"{c['id']}: {c['message']}" for c in solution["checks"] if c["status"] != "passed"]
+        raise KitError(f"{assignment.path}: the solution does not pass every public check, so its answers cannot "
+                       f"be recorded; fix the check or the solution: {'; '.join(wrong) or solution.get('error')}")
+    return judge, student, recorded
+
+
+@contextmanager
+def _recording_trusted(record: Record) -> Iterator[None]:
+    """Every trusted helper swapped into a (here: in-process) student answers through ``record``."""
+    from grader.kit.answers import AnswerFunction, answer_class
+    from grader.kit.keys import key
+    from grader.sandbox import trusted
+
+    saved = dict(trusted.TRUSTED)
+    for name, real in saved.items():
+        state = key("trusted", name)
+        trusted.TRUSTED[name] = (answer_class(record, state, name, real) if isinstance(real, type)
+                                 else AnswerFunction(record, state, real, name))
+        record.entries[key("trusted", name, "kind")] = {"value": "class" if isinstance(real, type) else "function"}
+    try:
+        yield
+    finally:
+        trusted.TRUSTED.clear()
+        trusted.TRUSTED.update(saved)
+
+
+def _replay(folder: Path, subs: dict[str, Path]) -> dict[str, dict]:
+    """The kit's checks on ``subs``, answered from the recorded answers alone."""
+    answers.register(folder, answers.Replay(folder))
+    try:
+        return _grade(folder, subs)
+    finally:
+        _forget_modules(folder)
+
+
+def _replay_agrees(assignment: Assignment, replayed: dict[str, dict], recorded: dict[str, dict]) -> None:
+    """The answers alone give the solution the results the reference gave it (full marks)."""
+    again = {c["id"]: c for c in replayed["solution"]["checks"]}
+    problems = []
+    for c in recorded["solution"]["checks"]:
+        other = again.get(c["id"], {})
+        if (other.get("status"), other.get("message")) != (c["status"], c["message"]):
+            problems.append(f"{c['id']}: {c['status']} {c['message']!r} -> {other.get('status')} {other.get('message')!r}")
+    if problems:
+        raise KitError(f"{assignment.path}: the recorded answers do not reproduce the checks' results (a public "
+                       f"check whose inputs change from run to run?): " + "; ".join(problems[:5]))
+
+
+def _student_dependent(rounded: dict) -> set[str]:
+    """The checks that ask the reference about the student's own results (the kit cannot answer them for
+    code that is right but not bit for bit the solution): those whose replay on a rounded solution misses."""
+    return {c["id"].split("[")[0] for c in rounded["checks"] if answers.NOT_IN_KIT in c["message"]}
+
+
+def _drop_from_catalog(folder: Path, dependent: set[str]) -> None:
+    path = folder / "catalog.json"
+    catalog = [c for c in json.loads(path.read_text(encoding="utf-8")) if c["id"].split("[")[0] not in dependent]
+    path.write_text(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _forget_modules(folder: Path) -> None:
+    """Drop the kit's check modules from ``sys.modules`` (pytest imports them by name; the next run re-reads)."""
+    root = str(Path(folder).resolve())
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(root):
+            del sys.modules[name]
+
+
+def _copy_engine(tree: Path) -> None:
+    """The grader's engine without the judge-only parts, and the student API as ``grader_kit``."""
+    for path in sorted(GRADER.rglob("*")):
+        rel = path.relative_to(GRADER).as_posix()
+        if not path.is_file() or "__pycache__" in rel or rel in LEFT_OUT or rel.startswith("kit/student/"):
+            continue
+        if path.suffix not in (".py", ".j2", ".html", ".css", ".txt", ".json"):
+            continue
+        target = tree / "grader" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    shutil.copyfile(STUDENT / "trusted.py", tree / "grader" / "sandbox" / "trusted.py")
+    for name in ("__init__.py", "kit.py", "cli.py", "notebook.py"):
+        shutil.copyfile(STUDENT / name, tree / "grader_kit" / name)
+
+
+def _no_leaks(tree: Path, lines: set[str]) -> None:
+    found = []
+    for path in sorted(tree.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json", ".toml", ".txt", ".md", ".j2", ".html"):
+            for number, line in leaks.leaked(path.read_text(encoding="utf-8", errors="replace"), lines):
+                found.append(f"{path.relative_to(tree)}:{number}: {line}")
+    if found:
+        raise KitError("the kit would contain lines of the reference's code; mark the check hidden or move the "
+                       "code out of the check module: " + "; ".join(found[:5]))
+
+
+def _write_readme(out_dir: Path, wheel: Path, assignment: Assignment) -> None:
+    text = f"""# Student kit: {assignment.title}
+
+Install (a terminal, or a notebook cell: Jupyter and Colab):
+
+    pip install {wheel.name}
+
+In Colab, upload the wheel to a URL your students can reach (course site, Google Drive share, GitHub
+release) and give them one cell to run first:
+
+    %pip install -q https://YOUR-COURSE-SITE/{wheel.name}
+
+Then, in a terminal: `grader-check {assignment.name} my_file.py` (or `.ipynb`; `--only COMPONENT` for one
+component); in a notebook, after the cell that defines a component: `from grader_kit import check; check("COMPONENT")`.
+
+The kit runs the assignment's public checks on your code, in an isolated process, with the messages of the
+full grader. It contains no solution: only the expected results on the public inputs. Your grade uses other inputs.
+"""
+    (out_dir / f"README-{assignment.name}.md").write_text(text, encoding="utf-8")
