@@ -115,8 +115,10 @@ def test_the_wheel_holds_no_reference_code_and_no_golden_store(unpacked: Path) -
     names = {p.relative_to(unpacked).as_posix() for p in unpacked.rglob("*") if p.is_file()}
     assert not any(n.startswith("reference/") for n in names)
     assert not any(n.endswith(".npz") and "golden" in n for n in names)
-    trusted = (unpacked / "grader" / "sandbox" / "trusted.py").read_text(encoding="utf-8")
-    assert "answers, not code" in trusted and "def numerical_gradient" not in trusted
+    assert not (unpacked / "grader" / "sandbox" / "trusted.py").exists()
+    standins = (unpacked / "grader" / "sandbox" / "standins.py").read_text(encoding="utf-8")
+    assert "answers, not code" in standins and "def numerical_gradient" not in standins
+    assert (unpacked / "grader" / "sandbox" / "trusted_answers" / "numerical" / "numerical_gradient" / "kind").is_file()
 
 
 def test_hidden_checks_are_not_in_the_kit(unpacked: Path) -> None:
@@ -226,6 +228,7 @@ def test_check_in_a_real_jupyter_kernel(unpacked: Path, monkeypatch: pytest.Monk
     assert "3 / 3 points" in html_of['check("softmax")']
     sigmoid = html_of['check("sigmoid")']
     assert ">failed<" in sigmoid and "sign" in sigmoid, sigmoid
+    assert all(o.output_type == "display_data" for outs in outputs.values() for o in outs)  # no dict echoed
 
 
 # ------------------------------------------------------------------------------------ a fresh venv

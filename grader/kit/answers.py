@@ -191,8 +191,8 @@ def marker_of(value: Any) -> dict[str, str] | None:
 class Replay(Backend):
     """Answers from answers folders (``answers.json`` + ``answers.npz`` each)."""
 
-    def __init__(self, *folders: Path) -> None:
-        self.readers = [Reader(Path(f)) for f in folders]
+    def __init__(self, *sources: Path | Reader) -> None:
+        self.readers = [s if isinstance(s, Reader) else Reader(Path(s)) for s in sources]
         self._reader = self.readers[0] if self.readers else None
 
     def _answer(self, question: str, what: str) -> dict[str, Any]:

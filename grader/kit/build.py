@@ -36,10 +36,10 @@ GRADER = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
 REQUIRES = ["numpy>=1.24", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1"]
 # Judge-side modules a student never needs (the instructor's CLI and the kit builder itself).
-LEFT_OUT = {"cli.py", "__main__.py", "sandbox/trusted.py", "kit/build.py", "kit/recording.py", "kit/transform.py",
+LEFT_OUT = {"cli.py", "__main__.py", "sandbox/trusted.py", "sandbox/standins.py", "kit/build.py", "kit/recording.py", "kit/transform.py",
             "kit/wheel.py", "kit/cli.py", "kit/perturb.py"}
 STUDENT = GRADER / "kit" / "student"
-TRUSTED_DIR = "trusted_answers"  # grader/sandbox/trusted_answers/<assignment>: what the kit's trusted.py reads
+TRUSTED_DIR = "trusted_answers"  # grader/sandbox/trusted_answers/<assignment>/<helper>: what the kit's standins.py sends
 PERTURBED_ID = "perturbed"
 
 
@@ -112,7 +112,7 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         seconds["record"] = time.perf_counter() - t0
         trusted_folder = tree / "grader" / "sandbox" / TRUSTED_DIR / assignment.name
         judge.writer.save(folder, judge.entries)
-        student.writer.save(trusted_folder, student.entries)
+        student.save(trusted_folder)
         t0 = time.perf_counter()
         replayed = _replay(folder, {k: subs[k] for k in ("solution", "rounded")})
         _replay_agrees(assignment, replayed, recorded)
@@ -122,7 +122,7 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
             made = _write_checks(assignment, folder, packages, lines, drop)
             _drop_from_catalog(folder, dependent)
             judge.writer.save(folder, judge.without(set(drop)))
-            student.writer.save(trusted_folder, student.without(set(drop)))
+            student.save(trusted_folder, set(drop))
         seconds["verify"] = time.perf_counter() - t0
         _copy_engine(tree)
         _no_leaks(tree, lines)
@@ -134,7 +134,7 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         public = [c["id"] for c in recorded["solution"]["checks"]]
         public = [c for c in public if c.split("[")[0] not in dependent]
         return KitBuild(wheel, assignment.name, public, made["hidden"], made["judge_only"],
-                        len(json.loads((folder / ANSWERS_JSON).read_text(encoding="utf-8"))), len(student.entries), {k: round(v, 3) for k, v in seconds.items()},
+                        len(json.loads((folder / ANSWERS_JSON).read_text(encoding="utf-8"))), student.entries_count(), {k: round(v, 3) for k, v in seconds.items()},
                         sorted(dependent))
     finally:
         _forget_modules(work)
@@ -203,8 +203,8 @@ def _originals(paths: list[Path]) -> dict[str, Any]:
     return found
 
 
-def _record(assignment: Assignment, folder: Path, subs: dict[str, Path], made: dict) -> tuple[Record, Record, dict]:
-    judge, student = Record(judge_only=_originals(made["modules"])), Record()
+def _record(assignment: Assignment, folder: Path, subs: dict[str, Path], made: dict) -> tuple[Record, TrustedRecords, dict]:
+    judge, student = Record(judge_only=_originals(made["modules"])), TrustedRecords()
     answers.register(folder, judge)
     with _recording_trusted(student):
         recorded = _grade(folder, {k: subs[k] for k in ("solution", PERTURBED_ID)})
@@ -217,24 +217,49 @@ def _record(assignment: Assignment, folder: Path, subs: dict[str, Path], made: d
     return judge, student, recorded
 
 
+class TrustedRecords(dict):
+    """One recording per trusted helper (the kit sends each helper's answers alone to a student process)."""
+
+    def entries_count(self) -> int:
+        return sum(len(record.entries) for record, _ in self.values())
+
+    def save(self, folder: Path, drop: set[str] = frozenset()) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        for name, (record, kind) in self.items():
+            entries = record.without(drop)
+            if entries:
+                record.writer.save(folder / name, entries)
+                (folder / name / "kind").write_text(kind, encoding="utf-8")
+
+
+# What `student.replaced(...)` sends a (here: in-process) student process while recording: the recording node.
+STAND_INS: dict[str, Any] = {}
+
+
 @contextmanager
-def _recording_trusted(record: Record) -> Iterator[None]:
-    """Every trusted helper swapped into a (here: in-process) student answers through ``record``."""
+def _recording_trusted(records: TrustedRecords) -> Iterator[None]:
+    """Every trusted helper swapped into an in-process student answers through its own recording."""
     from grader.kit.answers import AnswerFunction, answer_class
     from grader.kit.keys import key
-    from grader.sandbox import trusted
+    from grader.sandbox import standins, trusted
 
-    saved = dict(trusted.TRUSTED)
-    for name, real in saved.items():
-        state = key("trusted", name)
-        trusted.TRUSTED[name] = (answer_class(record, state, name, real) if isinstance(real, type)
-                                 else AnswerFunction(record, state, real, name))
-        record.entries[key("trusted", name, "kind")] = {"value": "class" if isinstance(real, type) else "function"}
+    def source_of(helper: str) -> str:
+        real = trusted.TRUSTED[helper]
+        if helper not in records:
+            record = Record()
+            state = key("trusted", helper)
+            STAND_INS[helper] = (answer_class(record, state, helper, real) if isinstance(real, type)
+                                 else AnswerFunction(record, state, real, helper))
+            records[helper] = (record, "class" if isinstance(real, type) else "function")
+        return f"from grader.kit.build import STAND_INS\n{helper} = STAND_INS[{helper!r}]\n"
+
+    saved = standins.source_of
+    standins.source_of = source_of
     try:
         yield
     finally:
-        trusted.TRUSTED.clear()
-        trusted.TRUSTED.update(saved)
+        standins.source_of = saved
+        STAND_INS.clear()
 
 
 def _replay(folder: Path, subs: dict[str, Path]) -> dict[str, dict]:
@@ -290,7 +315,7 @@ def _copy_engine(tree: Path) -> None:
         target = tree / "grader" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    shutil.copyfile(STUDENT / "trusted.py", tree / "grader" / "sandbox" / "trusted.py")
+    shutil.copyfile(STUDENT / "standins.py", tree / "grader" / "sandbox" / "standins.py")
     for name in ("__init__.py", "kit.py", "cli.py", "notebook.py"):
         shutil.copyfile(STUDENT / name, tree / "grader_kit" / name)
 

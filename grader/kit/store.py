@@ -83,7 +83,7 @@ class Writer:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ANSWERS_JSON).write_text(json.dumps(entries, sort_keys=True, separators=(",", ":")),
                                            encoding="utf-8")
-        with zipfile.ZipFile(folder / ANSWERS_NPZ, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(folder / ANSWERS_NPZ, "w", zipfile.ZIP_STORED) as zf:  # the wheel compresses
             for old, i in used.items():
                 array = self.arrays[old]
                 buffer = io.BytesIO()
@@ -106,12 +106,15 @@ def _renumber(data: Any, used: dict[int, int]) -> Any:
 class Reader:
     """Reads an answers folder back; ``from_data`` rebuilds values (arrays as fresh copies)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.entries: dict[str, Any] = json.loads((folder / ANSWERS_JSON).read_text(encoding="utf-8"))
+    def __init__(self, folder: Path | None = None, *, text: str = "{}", npz: bytes | None = None) -> None:
+        if folder is not None:
+            text, npz = (folder / ANSWERS_JSON).read_text(encoding="utf-8"), (folder / ANSWERS_NPZ).read_bytes()
+        self.entries: dict[str, Any] = json.loads(text)
         self.arrays: dict[int, np.ndarray] = {}
-        with zipfile.ZipFile(folder / ANSWERS_NPZ) as zf:
-            for name in zf.namelist():
-                self.arrays[int(name[1:-4])] = np.load(io.BytesIO(zf.read(name)), allow_pickle=False)
+        if npz:
+            with zipfile.ZipFile(io.BytesIO(npz)) as zf:
+                for name in zf.namelist():
+                    self.arrays[int(name[1:-4])] = np.load(io.BytesIO(zf.read(name)), allow_pickle=False)
 
     def from_data(self, data: Any, unmark: Callable[[dict[str, Any]], Any]) -> Any:
         """The value ``data`` stands for; ``unmark`` turns ``{"obj"|"fn"|"class": key}`` into an object."""

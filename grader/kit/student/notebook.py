@@ -51,13 +51,13 @@ def write_notebook(cells: Sequence[str], path: Path) -> Path:
     return path
 
 
-def check(component: str, assignment: str | None = None, *, history: Sequence[str] | None = None) -> dict[str, Any]:
-    """Grade ``component`` of this notebook on the kit's public checks; show and return the results."""
+def check(component: str, assignment: str | None = None, *, history: Sequence[str] | None = None) -> None:
+    """Grade ``component`` of this notebook on the kit's public checks and show the result under the cell.
+    (Returns nothing, so the cell shows only the report; ``grader_kit.check_file`` returns the results.)"""
     cells = notebook_cells(_history() if history is None else history)
     with tempfile.TemporaryDirectory(prefix="grader-kit-") as tmp:
         results = check_file(assignment, write_notebook(cells, Path(tmp) / "notebook.ipynb"), [component])
     show(results)
-    return results
 
 
 def _in_notebook() -> bool:
