@@ -145,7 +145,11 @@ def local_cluster(workers: int, root: Path) -> Iterator[str]:
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a worker whose scheduler is gone may keep trying to reconnect
+                proc.kill()
+                proc.wait()
 
 
 def per_core(n: int, seconds: float, cores: int) -> str:
