@@ -1,43 +1,47 @@
-"""Grade a synthetic class and print what the engine costs.
+"""Grade a generated class of every assignment, on this machine and through Dask, and print the throughput.
 
-    python bench/grade_class.py [--n 200] [--assignment numerical|backprop] [--quick]
+    python bench/grade_class.py [--n 300] [--assignment NAME ...] [--no-dask] [--quick]
 
-Builds N submissions (correct ones, one-bug ones of several kinds, correct Colab notebooks full of
-junk cells, and one in 50 that hangs in one component), then prints, from one run:
+For each assignment, builds N submissions: correct ones (the reference as one student file), buggy ones (the
+planted bugs of tests/test_assignment_<name>.py, in turn), correct Colab notebooks full of junk cells, and one
+in 50 whose first component loops forever. Then, from one run, prints:
 
-- submissions per second through ``grader.grade.grade`` at ``jobs=1`` and ``jobs=2`` (no reports;
-  writing the reports is timed on its own);
-- the engine's overhead: the same grading (a class without the hanging submissions) with
-  ``isolated=True`` vs ``isolated=False`` (checks run in-process, no student processes), as a ratio;
-- the start-up of a student process from the fork server vs a fresh ``python -c "import numpy"``.
+- the class graded by ``grader.grade.grade`` with ``jobs`` = the cores: seconds, submissions per second, and
+  submissions per second per core;
+- the same class through a Dask cluster of two local workers (``dask scheduler`` and two ``dask worker
+  --nthreads 1`` processes, started and stopped here): the same numbers per worker core, and whether the
+  verdicts are the same as the local run's.
 
-Prints times and ratios; asserts nothing (the machine may be busy). ``--quick``: N = 20.
+The load average is printed before and after (the machine may be shared). Asserts nothing. ``--quick``: N = 20.
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
+import importlib
+import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from grader.grade import GradeRun, grade  # noqa: E402
-from tests.helpers_submissions import (  # noqa: E402
-    BACKPROP_BUGS, NUMERICAL_BUGS, buggy_source, reference_source, source_cells, write_notebook, write_py,
-)
+from grader.assignments import SHIPPED, resolve  # noqa: E402
+from grader.grade import GradeRun, default_jobs, grade  # noqa: E402
+from grader.runner import collect_catalog  # noqa: E402
+from reference.submission import as_submission  # noqa: E402
+from tests.helpers_submissions import source_cells, write_notebook, write_py  # noqa: E402
 
 COLAB_JUNK = ["from google.colab import drive\ndrive.mount('/content/drive')", "!pip install numpy", "%matplotlib inline",
               "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()"]
-HANGS = {  # appended to a correct submission: this component loops forever, the others are fine
-    "numerical": "\ndef softmax(x):\n    while True:\n        pass\n",
-    "backprop": "\ndef dropout_mask(y, ratio, *, rng=None):\n    while True:\n        pass\n",
-}
 HANG_EVERY = 50
 HANG_AT = 10  # submissions 10, 60, 110, ... hang (so a --quick class of 20 has one)
 
@@ -49,33 +53,55 @@ def kind_of(i: int) -> str:
     return {9: "colab", 5: "buggy", 6: "buggy", 7: "buggy", 8: "buggy"}.get(i % 10, "correct")
 
 
-def build_class(assignment: str, n: int, folder: Path, *, hanging: bool = True) -> Counter:
-    """Write ``n`` submissions of ``assignment`` into ``folder``; returns how many of each kind."""
-    ok = reference_source(assignment)
-    bugs = sorted(NUMERICAL_BUGS if assignment == "numerical" else BACKPROP_BUGS)
+def planted_bugs(assignment: str) -> dict[str, str]:
+    """name -> source of each planted-bug submission of tests/test_assignment_<assignment>.py."""
+    module = importlib.import_module(f"tests.test_assignment_{assignment}")
+    planted = getattr(module, "SOURCES", module.PLANTED)  # backprop's PLANTED holds edits, its SOURCES the files
+    return {name: source for name, (source, expected) in planted.items() if expected}
+
+
+def hanging_tail(assignment: str, source: str) -> str:
+    """Definitions to append to ``source`` so that its first component loops forever (a class: in __init__)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        first = collect_catalog(resolve(assignment), Path(tmp))[0].component
+    classes = {node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef)}
+    if first in classes:
+        return f"\n\nclass {first}:\n    def __init__(self, *args, **kwargs):\n        while True:\n            pass\n"
+    return f"\n\ndef {first}(*args, **kwargs):\n    while True:\n        pass\n"
+
+
+def build_class(assignment: str, n: int, folder: Path, *, hanging: bool = True, notebooks: bool = False) -> Counter:
+    """Write ``n`` submissions of ``assignment`` into ``folder``; returns how many of each kind.
+    ``notebooks``: every submission is a notebook (as a Jupyter course hands them in)."""
+    ok = as_submission(assignment)
+    bugs = planted_bugs(assignment)
+    names = sorted(bugs)
     kinds: Counter = Counter()
     for i in range(n):
         kind = kind_of(i)
         if kind == "hang" and not hanging:
             kind = "correct"
-        name = f"student{i:04d}"
+        path = folder / f"student{i:04d}"
+        source, junk = ok, []
         if kind == "colab":
-            write_notebook(folder / f"{name}.ipynb", [*COLAB_JUNK, *source_cells(ok)])
+            junk = COLAB_JUNK
         elif kind == "buggy":
-            bug = bugs[sum(v for k, v in kinds.items() if k.startswith("buggy")) % len(bugs)]
-            write_py(folder / f"{name}.py", buggy_source(assignment, bug))
-            kind = f"buggy ({bug})"
+            bug = names[sum(v for k, v in kinds.items() if k.startswith("buggy")) % len(names)]
+            source, kind = bugs[bug], f"buggy ({bug})"
         elif kind == "hang":
-            write_py(folder / f"{name}.py", ok + HANGS[assignment])
+            source = ok + hanging_tail(assignment, ok)
+        if junk or notebooks:
+            write_notebook(path.with_suffix(".ipynb"), [*junk, *source_cells(source)])
         else:
-            write_py(folder / f"{name}.py", ok)
-        kinds[kind] += 1
+            write_py(path.with_suffix(".py"), source)
+        kinds[kind.split(" (")[0]] += 1
     return kinds
 
 
-def timed(assignment: str, folder: Path, jobs: int, isolated: bool = True) -> tuple[float, GradeRun]:
+def timed(assignment: str, folder: Path, jobs: int, isolated: bool = True, scheduler: str | None = None
+          ) -> tuple[float, GradeRun]:
     t0 = time.perf_counter()
-    run = grade(assignment, [str(folder)], None, jobs=jobs, isolated=isolated)
+    run = grade(assignment, [str(folder)], None, jobs=jobs, isolated=isolated, scheduler=scheduler)
     return time.perf_counter() - t0, run
 
 
@@ -90,68 +116,80 @@ def outcome_summary(run: GradeRun) -> str:
     return f"{full}/{len(subs)} full marks; checks: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
 
 
-def time_reports(run: GradeRun, out: Path) -> float:
-    from grader.reports import write_reports
-
-    t0 = time.perf_counter()
-    out.mkdir()
-    write_reports(run.results, out)
-    return time.perf_counter() - t0
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def startup(repeat: int) -> tuple[float, float]:
-    """(median student-process start + load via the fork server, median fresh python + import numpy), seconds."""
-    from sandbox_startup import fresh_numpy, student_start
-    from timing import median_time
+@contextlib.contextmanager
+def local_cluster(workers: int, root: Path) -> Iterator[str]:
+    """A Dask scheduler and ``workers`` one-thread workers on this machine; yields the scheduler's address."""
+    from distributed import Client
 
-    from grader.sandbox.process import fork_server
+    dask = str(Path(sys.executable).with_name("dask"))
+    info, logs = root / "scheduler.json", root / "logs"
+    logs.mkdir(parents=True)
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(info)], stdout=(logs / "scheduler").open("w"),
+                              stderr=subprocess.STDOUT)]
+    try:
+        while not info.exists():
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        procs += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                                    "--local-directory", str(root / f"w{i}")], stdout=(logs / f"w{i}").open("w"),
+                                   stderr=subprocess.STDOUT) for i in range(workers)]
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a worker whose scheduler is gone may keep trying to reconnect
+                proc.kill()
+                proc.wait()
 
-    fork_server()
-    return median_time(lambda: student_start(True), repeat), median_time(fresh_numpy, repeat)
+
+def per_core(n: int, seconds: float, cores: int) -> str:
+    return f"{seconds:7.1f} s   {n / seconds:6.2f} submissions/s   {n / seconds / cores:6.2f} per core"
 
 
-def report_throughput(args: Any, work: Path) -> None:
-    full = work / "class"
-    kinds = build_class(args.assignment, args.n, full)
-    print(f"class: {args.n} submissions of `{args.assignment}`: "
-          + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())))
-    runs = {}
-    for jobs in (1, 2):
-        seconds, runs[jobs] = timed(args.assignment, full, jobs)
-        print(f"  jobs={jobs}: {seconds:7.1f} s   {args.n / seconds:6.2f} submissions/s   {outcome_summary(runs[jobs])}")
-    same = statuses(runs[1]) == statuses(runs[2])
-    print(f"  jobs=1 and jobs=2 give the same verdicts: {'yes' if same else 'NO'}")
-    print(f"  writing the reports (HTML per student + class index): {time_reports(runs[2], work / 'reports'):.1f} s")
-
-
-def report_overhead(args: Any, work: Path) -> None:
-    calm = work / "calm"
-    build_class(args.assignment, args.n, calm, hanging=False)
-    isolated, iso_run = timed(args.assignment, calm, 1, isolated=True)
-    local, local_run = timed(args.assignment, calm, 1, isolated=False)
-    same = statuses(iso_run) == statuses(local_run)
-    print(f"overhead (class without hanging submissions, jobs=1): isolated {isolated:.1f} s, in-process {local:.1f} s, "
-          f"ratio {isolated / local:.2f}  ({1e3 * (isolated - local) / args.n:.0f} ms per submission; "
-          f"same verdicts: {'yes' if same else 'NO'})")
+def grade_assignment(assignment: str, n: int, work: Path, cores: int, scheduler: str | None) -> None:
+    folder = work / assignment
+    kinds = build_class(assignment, n, folder)
+    print(f"{assignment}: {n} submissions: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())), flush=True)
+    seconds, here = timed(assignment, folder, cores)
+    print(f"  this machine, jobs={cores}:      {per_core(n, seconds, cores)}   {outcome_summary(here)}", flush=True)
+    if scheduler is None:
+        return
+    seconds, there = timed(assignment, folder, cores, scheduler=scheduler)
+    same = statuses(here) == statuses(there)
+    print(f"  Dask, 2 local workers:    {per_core(n, seconds, 2)}   same verdicts: {'yes' if same else 'NO'}",
+          flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="submissions in the class (default 200)")
-    parser.add_argument("--assignment", choices=("numerical", "backprop"), default="numerical")
-    parser.add_argument("--quick", action="store_true", help="N = 20, fewer start-up samples")
-    parser.add_argument("--starts", type=int, default=20, help="samples of the start-up timing")
+    parser.add_argument("--n", type=int, default=300, help="submissions per class (default 300)")
+    parser.add_argument("--assignment", action="append", choices=SHIPPED, help="only these (default: all)")
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask measurement")
+    parser.add_argument("--quick", action="store_true", help="N = 20")
     args = parser.parse_args()
-    if args.quick:
-        args.n, args.starts = 20, 5
-
+    n = 20 if args.quick else args.n
+    cores = default_jobs()
     work = Path(tempfile.mkdtemp(prefix="grade-class-"))
     try:
-        report_throughput(args, work)
-        report_overhead(args, work)
-        student, python = startup(args.starts)
-        print(f"student process start + load from the fork server: {1e3 * student:.1f} ms; "
-              f"fresh `python -c 'import numpy'`: {1e3 * python:.1f} ms; ratio {student / python:.2f}")
+        print(f"{load()}; {cores} cores", flush=True)
+        with (contextlib.nullcontext(None) if args.no_dask else local_cluster(2, work / "dask")) as scheduler:
+            if scheduler:  # each worker imports the grader and starts its fork server once: not part of a class
+                warm = work / "warm-up"
+                build_class("numerical", 4, warm, hanging=False)
+                grade("numerical", [str(warm)], None, scheduler=scheduler)
+            for assignment in args.assignment or SHIPPED:
+                grade_assignment(assignment, n, work, cores, scheduler)
+        print(load())
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

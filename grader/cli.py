@@ -14,6 +14,7 @@ from typing import Sequence
 from grader import __version__
 from grader.assignments import SHIPPED, AssignmentError, resolve
 from grader.discover import SOURCE_SUFFIXES, DiscoveryError, discover_all
+from grader.distributed import ClusterError
 from grader.export import FORMATS, ExportError
 from grader.grade import GradeError, Interrupted, grade
 from grader.results import ResultsNotWritten
@@ -21,7 +22,7 @@ from grader.roster import RosterError
 from grader.runner import CheckModuleError, collect_catalog
 
 USER_ERRORS = (AssignmentError, DiscoveryError, GradeError, CheckModuleError, RosterError, ExportError,
-               ResultsNotWritten)
+               ResultsNotWritten, ClusterError)
 
 EXAMPLES = """examples:
   grader grade numerical examples/demo_class --out out          grade a class (then open out/index.html)
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     g.add_argument("--allow-weak-isolation", action="store_true",
                    help="grade even where student code can be confined by rlimits only (no namespaces)")
+    g.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="grade on this Dask cluster's workers (docs/DASK.md)")
 
     c = sub.add_parser("check", help="check one submission of yours and read the result here",
                        epilog="examples:\n  grader check numerical my_hw.py\n  grader check layers hw.ipynb --only Affine,relu",
@@ -113,7 +116,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     _refuse_weak_isolation(args.allow_weak_isolation)
     try:
         run = grade(args.assignment, args.paths, args.out, jobs=args.jobs, on_start=start, on_verdict=advance,
-                    roster=args.roster, force=args.force)
+                    roster=args.roster, force=args.force, scheduler=args.scheduler)
     finally:
         if progress is not None:
             progress.close()

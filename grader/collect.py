@@ -1,6 +1,6 @@
 """Controller-side pytest plugins: gather the verdicts and the catalog of checks.
 
-These run in the process that called ``pytest.main`` (with xdist: the controller, which
+These run in the process that called ``pytest.main`` (with forked judge workers: that process, which
 receives every worker's reports); they read JSON strings from reports, nothing else.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The pipeline behind ``grader grade`` and ``grader check``.
 
 submission paths -> discover (submissions + skipped files) -> the store says what is already graded ->
-load the rest (data only) -> pytest(-xdist) judges, each driving isolated student processes -> verdicts,
+load the rest (data only) -> pytest judges (forked, or Dask workers), each driving isolated student processes -> verdicts,
 stored as each submission finishes -> results.json, CSV and reports rebuilt from the store.
 
 The unit of work is one submission: :func:`grade_submissions` grades a list of loaded submissions and
@@ -26,6 +26,7 @@ from grader.checks import CheckInfo
 from grader.discover import Discovery, SubmissionFile, discover_all, source_files, split_display_path
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.loader import load_submission
+from grader.parallel import map_forked
 from grader.results import assemble, missing_entry, submission_entry, write_json
 from grader.roster import RosterStudent, belongs_to, match, read_roster
 from grader.runner import collect_catalog, run_checks
@@ -67,6 +68,7 @@ class Batch:
     hide_paths: list[str]
     jobs: int
     extra_args: list[str] = field(default_factory=list)
+    scheduler: str | None = None  # a Dask scheduler's address: its workers grade (grader/distributed.py)
 
 
 def default_jobs() -> int:
@@ -131,8 +133,12 @@ def grade_submissions(
             on_verdict(record)
 
     gradable = [s for s in submissions if s.error is None]
+    run = run_checks
+    if batch.scheduler:  # dask is imported only then
+        from grader.distributed import cluster_runner
+        run = cluster_runner(batch.scheduler)
     if gradable:
-        run_checks(batch.assignment, gradable, batch.workdir, jobs=batch.jobs, hide_paths=batch.hide_paths,
+        run(batch.assignment, gradable, batch.workdir, jobs=batch.jobs, hide_paths=batch.hide_paths,
                    on_verdict=verdict, extra_args=batch.extra_args)
     for sub_id in list(pending):  # checks that never reported: their entry says so
         finish(sub_id)
@@ -299,6 +305,7 @@ def grade(
     only: Sequence[str] = (),
     roster: Path | None = None,
     force: bool = False,
+    scheduler: str | None = None,
 ) -> GradeRun:
     """Grade every submission under ``paths``; write results.json (+ reports) to ``out_dir`` if given.
 
@@ -307,9 +314,13 @@ def grade(
     are listed as ``missing``. ``isolated=False`` runs student code inside the judge processes: only for
     measuring what isolation costs (bench/grade_class.py), never for grading. ``only``: grade just these
     components (a student checking the one they are working on); results then hold only their checks.
-    Raises ``Interrupted`` after Ctrl-C, with what was graded kept.
+    Raises ``Interrupted`` after Ctrl-C, with what was graded kept. ``scheduler``: the address of a Dask
+    scheduler whose workers grade the submissions instead of this machine (docs/DASK.md).
     """
     assignment = resolve(assignment_name)
+    if scheduler:  # reach the cluster before loading anything
+        from grader.distributed import cluster_runner
+        cluster_runner(scheduler)
     students = read_roster(roster) if roster is not None else None
     if out_dir is not None:
         out_dir = _prepare_out_dir(Path(out_dir))
@@ -343,12 +354,13 @@ def grade(
                 done += 1
 
             if todo:
-                loaded = [load(f) for f in todo]
+                loaded = map_forked(load, todo, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
+                                    from_json=LoadedSubmission.from_json)
                 if on_start:
                     on_start(len([s for s in loaded if s.error is None]) * len(catalog))
                 batch = Batch(assignment, catalog, workdir, _hidden_paths(assignment, paths, workdir, out_dir),
                               jobs or default_jobs(), ([] if isolated else ["--grader-in-process"])
-                              + [f"--grader-only={c}" for c in _only_names(catalog, only)])
+                              + [f"--grader-only={c}" for c in _only_names(catalog, only)], scheduler)
                 grade_submissions(batch, loaded, stored, on_verdict=on_verdict)
                 if out_dir is not None and (workdir / "pytest.log").exists():
                     shutil.copy(workdir / "pytest.log", out_dir / "pytest.log")

@@ -28,6 +28,7 @@ import ast
 import builtins
 import copy
 import io
+import json
 import re
 import symtable
 import time
@@ -194,18 +195,29 @@ def _normalise(text: str) -> str:
 
 
 def _notebook_units(text: str, file: str | None) -> _Read:
-    import nbformat
-
     try:
-        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+        nb = _notebook(text)
     except Exception as exc:  # NotJSONError, conversion errors of malformed notebooks
-        reason = "it is not JSON" if type(exc).__name__ == "NotJSONError" else f"{type(exc).__name__}: {_first_line(exc)}"
+        not_json = type(exc).__name__ in ("NotJSONError", "JSONDecodeError")
+        reason = "it is not JSON" if not_json else f"{type(exc).__name__}: {_first_line(exc)}"
         where = f"{file}: " if file else ""
         return _Read([], error=f"{where}not a readable Jupyter notebook ({reason}); download it again "
                                 f"from Jupyter or Colab (File > Download > .ipynb)")
     code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
     units = [_Unit(_normalise(_cell_source(c)), number, file) for number, c in enumerate(code, start=1)]
     return _Read(units)
+
+
+def _notebook(text: str) -> dict:
+    """The notebook in nbformat 4. A version-4 file (what Jupyter and Colab write) is read as plain JSON:
+    nbformat's schema validation costs more than the rest of loading and its verdict is not used (cells
+    that are not code are skipped anyway); older versions are converted by nbformat."""
+    data = json.loads(text)
+    if isinstance(data, dict) and data.get("nbformat") == 4 and isinstance(data.get("cells"), list):
+        return {"cells": [c for c in data["cells"] if isinstance(c, dict)]}
+    import nbformat
+
+    return nbformat.reads(text, as_version=4, capture_validation_error={})
 
 
 def _cell_source(cell: dict) -> str:

@@ -1,4 +1,4 @@
-"""The manifest: what the judge processes (pytest and its xdist workers) grade.
+"""The manifest: what the judge processes (the pytest session and the judge workers forked from it) grade.
 
 Written once by ``grader grade`` in its work folder, read by every pytest worker.
 Plain JSON: loaded submissions are data, never code objects.

@@ -1,8 +1,9 @@
-"""Run an assignment's check modules with pytest (and pytest-xdist), in this process.
+"""Run an assignment's check modules with pytest, in this process (and judge workers forked from it).
 
-The process that calls these functions is part of the judge: pytest collects the
-instructor's check modules here and in its xdist workers; student code runs only in the
-student processes that the ``student`` fixture starts.
+The process that calls these functions is part of the judge: pytest collects the instructor's
+check modules here once; with several jobs, ``grader.workers`` forks judge workers from the
+collected session. Student code runs only in the student processes that the ``student`` fixture
+starts.
 """
 from __future__ import annotations
 
@@ -20,11 +21,18 @@ from grader.checks import CheckInfo
 from grader.collect import CatalogCollector, VerdictCollector
 from grader.loaded import LoadedSubmission
 from grader.manifest import Limits, Manifest
+from grader.workers import ForkedWorkers
 
 CATALOG_PLACEHOLDER = "__catalog__"
-# Starting an xdist worker (a Python with pytest, the checks and a fork server) costs seconds; below
-# this many submissions per worker, grading them in this process is faster.
+# A forked judge worker costs its own fork server (a Python importing NumPy, ~0.2 s of CPU); below this
+# many submissions per worker, grading them in fewer processes is faster.
 SUBMISSIONS_PER_WORKER = 4
+
+# pytest's plugins that a grading run does not use and that cost time per check or per session
+# (``unraisableexception`` and ``threadexception`` run gc.collect() five times at the end of a session).
+UNUSED_PLUGINS = [arg for name in ("unraisableexception", "threadexception", "logging", "warnings", "faulthandler",
+                                   "doctest", "pastebin", "junitxml", "stepwise", "nose", "setuponly", "setupplan",
+                                   "debugging", "legacypath") for arg in ("-p", f"no:{name}")]
 
 
 class CheckModuleError(Exception):
@@ -44,12 +52,14 @@ def _base_args(assignment: Assignment, workdir: Path) -> list[str]:
         "-o", "python_files=test_*.py",
         "-o", "python_functions=test_*",
         "-q", "--no-header", "-rN", "--tb=no",
+        "--capture=sys",  # per process: forked workers must not share capture files
+        *UNUSED_PLUGINS,
     ]
 
 
 @contextlib.contextmanager
 def _environment(**values: str):
-    """Set environment variables for a pytest run (xdist workers inherit them), then restore them."""
+    """Set environment variables for a pytest run, then restore them."""
     before = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
@@ -65,8 +75,7 @@ def _environment(**values: str):
 def _run_pytest(args: list[str], plugins: list[Any], log: Path) -> int:
     """pytest.main with only our plugins (no third-party autoload), its output kept in ``log``."""
     buffer = io.StringIO()
-    # PYTHONHASHSEED: xdist workers must collect identically.
-    with _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0"), \
+    with _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"), \
             contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
         code = pytest.main(args, plugins=plugins)
     log.write_text(buffer.getvalue(), encoding="utf-8")
@@ -122,10 +131,8 @@ def run_checks(
     manifest_path = manifest.write(workdir / "manifest.json")
     args = _base_args(assignment, workdir) + ["--grader-manifest", str(manifest_path), *extra_args]
     workers = max(1, min(jobs, len(gradable) // SUBMISSIONS_PER_WORKER))
-    if workers > 1:
-        args += ["-p", "xdist.plugin", "-n", str(workers), "--dist", "loadgroup"]
     collector = VerdictCollector(on_verdict)
-    code = _run_pytest(args, [collector], workdir / "pytest.log")
+    code = _run_pytest(args, [collector, ForkedWorkers(workers)], workdir / "pytest.log")
     if code in (2, 3, 4):  # interrupted, internal error, usage error: the judge itself failed
         tail = (workdir / "pytest.log").read_text(encoding="utf-8")[-3000:]
         raise CheckModuleError(f"{assignment.path}: pytest stopped with exit code {code}:\n{tail}")

@@ -29,6 +29,9 @@ def environment() -> jinja2.Environment:
     """The jinja2 environment: autoescape on; a field missing from results renders empty."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        # compiled templates kept between runs (a private per-user folder jinja2 checks): compiling them
+        # cost more than rendering a class of 20
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

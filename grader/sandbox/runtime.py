@@ -5,8 +5,8 @@ benchmarks only, inside the judge (``InProcessStudent``). It executes each kept 
 ``LoadedSubmission`` in a fresh module namespace (``__name__ == "submission"``) compiled with the
 student's file name and true line numbers, then serves requests (one frame in, one frame out):
 
-``init`` ``exec`` ``names`` ``call`` ``getattr`` ``setattr`` ``getitem`` ``setitem`` ``value`` ``put``
-``driver`` ``release`` ``ping`` ``standin``.
+``init`` ``exec`` ``names`` ``call`` ``call_many`` ``getattr`` ``setattr`` ``getitem`` ``setitem`` ``value``
+``put`` ``driver`` ``release`` ``ping`` ``standin``.
 
 Replies are ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"kind", "type", "message",
 "traceback", "where"}}``, both with the call's captured ``stdout``/``stderr``. ``kind`` is
@@ -286,6 +286,21 @@ class Runtime:
             return self._reply(result, "auto", args=tuple(_array_or_none(a) for a in args),
                                kwargs={k: _array_or_none(v) for k, v in kwargs.items()})
         return self._reply(result, header.get("mode", "auto"))
+
+    def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
+        """One function, once per argument list, each call seeded with its own seed of ``seeds`` and answered as
+        a ``call`` is (its arrays returned as the call left them): many small observations in one round trip.
+        The first exception ends the request."""
+        fn = dec.decode(header["target"])
+        results, args_after, kwargs_after = [], [], []
+        for seed, args in zip(header["seeds"], dec.decode(header["calls"])):
+            _Seeds.reset(int(seed))
+            kwargs = dec.decode(header.get("kwargs", {"$dict": {}}))
+            results.append(fn(*args, **kwargs))
+            self._check_pid()
+            args_after.append(tuple(_array_or_none(a) for a in args))
+            kwargs_after.append({k: _array_or_none(v) for k, v in kwargs.items()})
+        return self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
         fn = drivers.get(str(header["name"]))
