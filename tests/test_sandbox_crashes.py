@@ -209,23 +209,45 @@ from grader.sandbox.process import fork_server
 from grader.sandbox.testing import submission
 proxy = Student(submission({source!r}))
 proxy.set_context("orphans", 5.0)
-proxy.fork_children(3)
+{busy}
 print(fork_server().token, flush=True)
 time.sleep(60)
 """
+CHILDREN = "proxy.fork_children(3)"
+# a student busy in its own code reads no channel, so it cannot notice the judge is gone: it must be killed
+SPINNING = ("import threading\nthreading.Thread(target=proxy.spin_ignoring_signals, daemon=True).start()\n"
+            "time.sleep(0.5)")
+
+
+def _running(pids: list[int]) -> bool:
+    """Is one of ``pids`` on the CPU or ready for it (state R)?"""
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rpartition(")")[2].split()[0] == "R":
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 @pytest.mark.skipif(not isolation_available(), reason="needs PID namespaces")
-def test_student_processes_die_with_a_judge_that_is_killed():
+@pytest.mark.parametrize("busy", [CHILDREN, SPINNING], ids=["children", "spinning"])
+def test_student_processes_die_with_a_judge_that_is_killed(busy):
     import signal
     import subprocess
     import sys
 
-    code = JUDGE.format(root=str(PROJECT_ROOT), source=SOURCE)
+    code = JUDGE.format(root=str(PROJECT_ROOT), source=SOURCE, busy=busy)
     judge = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         token = judge.stdout.readline().strip()
         assert token and sandbox_processes(token)
+        if busy == SPINNING:  # kill the judge only once its student is running its own loop
+            deadline = time.monotonic() + 10
+            while not _running(sandbox_processes(token)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _running(sandbox_processes(token))
     finally:
         judge.send_signal(signal.SIGKILL)
         judge.wait()

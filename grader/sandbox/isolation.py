@@ -97,6 +97,9 @@ def enter(config: dict[str, Any], keep_fd: int, cgroups: Any = None, rooted: str
     else:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
     levels.append("rlimits")
+    # again: a change of uid clears the parent-death signal, and a student busy in its own code never reads
+    # the channel to find its judge gone
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _quiet_stdio(keep_fd)
     _environment()
     strip_imports()
