@@ -17,6 +17,8 @@ from numpy.typing import ArrayLike
 
 from grader.checks import CheckFailed
 from grader.diagnose import diagnose, shape_cause
+from grader.mutants import explain
+from grader.shrink import smallest_failing_input
 
 _NUMBER_KINDS = "biuf"
 _PY_NUMBERS = (bool, int, float)
@@ -142,12 +144,18 @@ def assert_close(
     arr = as_array(got, what)
     extra = {"inputs": _json_inputs(inputs)} if inputs else {}
     if arr.shape != exp.shape:
-        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size)
-        raise CheckFailed(shape_message(what, arr.shape, exp.shape, cause), extra or None)
+        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size, explain=explain)
+        raise _with_counterexample(CheckFailed(shape_message(what, arr.shape, exp.shape, cause), extra or None), arr)
     bad = ~np.isclose(arr, exp, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
-        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size)
-        raise mismatch_failure(arr, exp, bad, what=what, cause=cause, extra=extra)
+        cause = diagnose(arr, exp, variants=variants, batch_size=batch_size, explain=explain)
+        raise _with_counterexample(mismatch_failure(arr, exp, bad, what=what, cause=cause, extra=extra), arr)
+
+
+def _with_counterexample(failure: CheckFailed, got: np.ndarray) -> CheckFailed:
+    """``failure`` with the smallest input that still fails appended (grader.shrink), when one is found."""
+    note = smallest_failing_input(got)
+    return CheckFailed(f"{failure.message} {note}", failure.details) if note else failure
 
 
 def assert_scalar_close(
@@ -164,7 +172,7 @@ def assert_scalar_close(
     g, e = as_scalar(got, what), float(expected)
     if np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
         return
-    cause = diagnose(np.array(g), np.array(e), variants=variants, batch_size=batch_size)
+    cause = diagnose(np.array(g), np.array(e), variants=variants, batch_size=batch_size, explain=explain)
     message = f"{what} is {g:.6g}, expected {e:.6g} (abs error {abs(g - e):.3g})."
     rows = [{"name": what, "expected": f"{e:.10g}", "got": f"{g:.10g}"}]
     raise CheckFailed(message + _likely(cause), {"type": "scalars", "rows": rows})

@@ -15,6 +15,7 @@ Everything here is judge-side NumPy on float64 copies; nothing is called on the 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -68,16 +69,20 @@ def diagnose(
     variants: Mapping[str, ArrayLike] | None = None,
     batch_size: int | None = None,
     rtol: float = MATCH_RTOL,
+    explain: Callable[[np.ndarray], str | None] | None = None,
 ) -> str | None:
     """Return one sentence naming the likely cause of ``got != expected``, or ``None``.
 
     ``got`` and ``expected`` may differ in shape. ``variants`` maps a cause sentence to the
     array that bug would produce (checks compute it with the reference). ``batch_size`` lets
-    a factor of 1/N or N be named as such. ``rtol`` is how closely a pattern must fit.
+    a factor of 1/N or N be named as such. ``rtol`` is how closely a pattern must fit. ``explain`` (e.g.
+    :func:`grader.mutants.explain`) names the reference edit that reproduces ``got``; it is asked after the
+    check's own variants and before the generic patterns.
     """
     case = _Case(np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64),
                  rtol, batch_size)
-    cause = _named_variant(case, variants or {}) or _non_finite(case)
+    cause = (_named_variant(case, variants or {}) or (explain(case.got) if explain else None)
+             or _non_finite(case))
     if cause or case.got.shape != case.expected.shape:
         return cause or _transposed(case) or shape_cause(case.got.shape, case.expected.shape)
     detectors: tuple[Callable[[_Case], str | None], ...] = (
@@ -199,4 +204,71 @@ def shape_cause(got: tuple[int, ...], expected: tuple[int | None, ...]) -> str |
         return "the result is still flattened to (N, D): reshape it back to the input's original shape"
     if None not in e and int(np.prod(g)) == int(np.prod(e)):
         return "same number of elements in a different layout: a reshape or transpose in the wrong place?"
+    return None
+
+
+# --- exceptions ----------------------------------------------------------------------------------
+
+_OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
+
+
+def exception_cause(exc_type: str, message: str, line: str = "",
+                    arrays: Mapping[str, np.ndarray] | None = None,
+                    settings: Mapping[str, object] | None = None) -> str | None:
+    """The likely cause of a student exception, from its type and message, the student's line that raised it,
+    the call's array arguments (name -> array) and its other settings (constructor and keyword arguments)."""
+    arrays, settings = arrays or {}, settings or {}
+    text = f"{exc_type}: {message}"
+    pad = settings.get("pad")
+    if "cannot reshape array" in message:
+        fixed = re.search(r"reshape\(\s*(\d+(?:\s*,\s*\d+)+)\s*\)", line)
+        if fixed:
+            return (f"reshape({fixed.group(1)}) hard-codes sizes that fit one input only: take them from the data "
+                    "(x.shape, len(x)) or let -1 stand for the one that follows, e.g. reshape(-1, 1)")
+        if isinstance(pad, (int, float)) and pad:
+            return (f"the output size formula ignores pad (pad = {pad:g} here): "
+                    "out_h = (H + 2*pad - pool_h) // stride + 1, and the same for out_w")
+        return ("the shape you reshape to does not hold the same number of elements: check the output-size "
+                "formula (out_h = (H + 2*pad - FH) // stride + 1) and the order of the dimensions")
+    if m := _OUT_OF_BOUNDS.search(message):
+        index, axis, size = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        flat = [n for n, a in arrays.items() if a.ndim >= 2 and a.shape[axis:axis + 1] == (size,) and a.size > index
+                and not re.search(rf"\b{re.escape(n)}\[[^\]]*,", line)]  # X[k, :] is a row index, not a flat one
+        if flat:
+            name = flat[0]
+            return (f"a flat index (0 .. {name}.size - 1) is used on the first axis of the {arrays[name].ndim}-D "
+                    f"array {name}: a loop over range({name}.size) works for 1-D input only. For any shape, iterate "
+                    f"with np.nditer({name}, flags=['multi_index']) or np.ndindex({name}.shape), or index "
+                    f"{name}.reshape(-1) / {name}.flat")
+        return (f"index {index} is past the end of an axis of size {size}: a hard-coded loop bound "
+                "(range(4) where range(len(X)) belongs) or an off-by-one in a range or slice?")
+    if "arrays used as indices must be of integer" in message:
+        return ("an array of floats is used as an index: one-hot targets (N, C) must become labels first "
+                "(t.argmax(axis=1)); integer labels stored as floats need astype(int)")
+    if ("cannot be interpreted as an integer" in message or "slice indices must be integers" in message
+            or "only integers, slices" in message):
+        return "a float is used as a size or an index: `/` gives a float in Python 3, use `//` (or int(...))"
+    if "could not be broadcast together" in message:
+        shapes = [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
+        square = next((sh for sh in shapes if len(sh) == 2 and sh[0] == sh[1] and sh[0] > 1), None)
+        if square:
+            n = square[0]
+            return (f"an array of shape {square} is what broadcasting gives when a 1-D ({n},) array meets a ({n}, 1) "
+                    f"column earlier on (d - y with d 1-D and y a column?): give both operands the same shape "
+                    f"(reshape(-1, 1) or ravel()) before subtracting")
+        return ("two arrays of incompatible shapes meet in an elementwise operation: check the axes of your sums "
+                "and means (keepdims=True keeps a column) and which array is transposed")
+    if "not aligned" in message or "mismatch in its core dimension" in message:
+        return "the inner dimensions of a matrix product differ: a missing or extra .T, or swapped operands?"
+    if m := re.search(r"module 'numpy' has no attribute '(float|int|bool|object|str|complex)'", message):
+        alias = m.group(1)
+        return (f"np.{alias} was removed from NumPy (1.24): write the built-in {alias} or np.{alias}64 / "
+                f"np.{alias}_ (your code ran on an older NumPy)")
+    if "arrays can be converted to Python scalars" in message:
+        return ("int() or float() of an array with more than one element (NumPy 2 refuses what older versions "
+                "allowed with a warning): index one element (x[i, j]) or use .item() on a one-element array")
+    if exc_type == "ZeroDivisionError":
+        return "a division by zero: a count or a bias correction (1 - beta**t with t = 0?) that is still 0"
+    if "NoneType" in text:
+        return "a value is None: forward did not store what backward reads, or a function does not return"
     return None

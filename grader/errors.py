@@ -16,8 +16,11 @@ class StudentError(Exception):
 class StudentRaised(StudentError):
     """The student's code raised an exception (its type name, message and trimmed traceback)."""
 
-    def __init__(self, exc_type: str, message: str, traceback: str = "", where: str = "") -> None:
+    def __init__(self, exc_type: str, message: str, traceback: str = "", where: str = "", call: str = "",
+                 cause: str = "") -> None:
         self.exc_type, self.message, self.traceback, self.where = exc_type, message, traceback, where
+        self.call = call    # the call as the check made it ("Pooling(2, 2, stride=1, pad=1).forward(x) with x = ...")
+        self.cause = cause  # the likely cause, when one fits (grader.diagnose.exception_cause)
         super().__init__(f"{exc_type}: {message}" + (f" ({where})" if where else ""))
 
 

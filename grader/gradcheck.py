@@ -29,6 +29,7 @@ from grader.checks import CheckFailed
 from grader.compare import (as_array, as_scalar, elementwise_relative_error, mismatch_failure,
                             relative_error)
 from grader.diagnose import diagnose
+from grader.mutants import explain
 
 __all__ = ["H", "relative_error", "elementwise_relative_error", "numeric_gradient",
            "directional_derivative", "check_gradient", "layer_gradcheck", "param_gradcheck",
@@ -252,6 +253,6 @@ def _confirm(f: Scalar, x: np.ndarray, grad: np.ndarray, flat: np.ndarray, *, wh
     got, expected = (ana.reshape(x.shape), num.reshape(x.shape)) if full else (ana, num)
     raise mismatch_failure(
         ana, num, bad, what=what, shape=x.shape, flat_index=flat,
-        cause=diagnose(got, expected, rtol=DIAGNOSE_RTOL, batch_size=batch_size),
+        cause=diagnose(got, expected, rtol=DIAGNOSE_RTOL, batch_size=batch_size, explain=explain if full else None),
         against="central differences of the forward pass", labels=("numeric", "analytic"),
         noun="checked elements", rank_by=_worst_first(ana, num))

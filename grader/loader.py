@@ -775,6 +775,8 @@ class _Loader:
             for r, k_cell, k_file in reads
             if r.name in module_data
         ]
+        self.loaded.global_reads += _alias_reads(self.kept, self.loaded.global_reads)
+        self.loaded.notes += _redefinition_notes(self.kept)
         self._warn_dropped_reads([(r, c, f) for r, c, f in reads if r.name not in self.data_kept])
         self._summary(has_code)
         self.loaded.notes = _ordered(self.loaded.notes)
@@ -1030,11 +1032,58 @@ def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[str,
         globals_.update(s.get_name() for s in t.get_symbols() if s.is_global())
         stack.extend(t.get_children())
     first: dict[str, int] = {}
+    in_annotations = _annotation_node_ids(fn)
     for sub in _body_nodes(fn):
-        name = _read_name(sub)
+        name = None if id(sub) in in_annotations else _read_name(sub)
         if name in globals_:
             first[name] = min(first.get(name, sub.lineno), sub.lineno)
     return sorted(first.items(), key=lambda item: (item[1], item[0]))
+
+
+def _annotation_node_ids(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
+    """Nodes inside annotations of the body (``p: Params = {}``): a type alias there is not a data read."""
+    found: set[int] = set()
+    for stmt in fn.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.AnnAssign):
+                found.update(id(n) for n in ast.walk(node.annotation))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                notes = [a.annotation for a in node.args.args + node.args.kwonlyargs if a.annotation] + \
+                    ([node.returns] if node.returns else [])
+                for note in notes:
+                    found.update(id(n) for n in ast.walk(note))
+    return found
+
+
+def _alias_reads(kept: list["_Kept"], reads: list[GlobalRead]) -> list[GlobalRead]:
+    """``conv1d = forward`` at the top level: ``conv1d`` reads what ``forward`` reads (the alias hides it)."""
+    found = []
+    for k in kept:
+        node = k.node
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id != node.value.id:
+                    found += [GlobalRead(target.id, r.name, r.lineno, r.cell, file=r.file)
+                              for r in reads if r.function == node.value.id]
+    return found
+
+
+def _redefinition_notes(kept: list["_Kept"]) -> list[LoadNote]:
+    """A top-level function or class defined again later: the later definition is the one graded."""
+    seen: dict[str, "_Kept"] = {}
+    notes = []
+    for k in kept:
+        names = [k.node.name] if isinstance(k.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else []
+        for name in names:
+            if name in seen:
+                first = seen[name]
+                notes.append(LoadNote(
+                    f"`{name}` is defined again here, after its definition at "
+                    f"{_where(first.node.lineno, first.unit.cell, first.unit.file)}: the later definition replaces "
+                    "the earlier one, and only the later one is graded (rename one of them if both are needed)",
+                    k.node.lineno, k.unit.cell, "warning", k.unit.file))
+            seen[name] = k
+    return notes
 
 
 def _body_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:

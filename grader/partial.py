@@ -20,7 +20,7 @@ def with_hint(exc: Exception, hint: str) -> Exception:
     if isinstance(exc, CheckFailed):
         return CheckFailed(f"{hint} What this check saw: {exc.message}", exc.details)
     if isinstance(exc, StudentRaised):
-        return StudentRaised(exc.exc_type, f"{exc.message}. {hint}", exc.traceback, exc.where)
+        return StudentRaised(exc.exc_type, f"{exc.message}. {hint}", exc.traceback, exc.where, exc.call, exc.cause)
     return exc
 
 

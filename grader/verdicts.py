@@ -42,7 +42,9 @@ def _raised_message(exc: StudentRaised) -> str:
     if exc.exc_type == "NotImplementedError":
         return f"not implemented yet: your code still raises NotImplementedError{where}"
     text = f"{exc.exc_type}: {exc.message}" if exc.message else exc.exc_type
-    return f"your code raised {text}{where}"
+    call = f" in the call {exc.call}" if exc.call else ""
+    cause = f". Likely cause: {exc.cause}" if exc.cause else ""
+    return f"your code raised {text}{where}{call}{cause}"
 
 
 def verdict(info: CheckInfo, exc: BaseException | None) -> dict[str, Any]:

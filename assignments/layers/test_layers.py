@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
+import pytest
 
 from grader.checks import CheckFailed, check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
@@ -97,28 +98,36 @@ def _activation_variants(cls: str, x: np.ndarray, dout: np.ndarray, args: tuple)
     return {}, {}
 
 
+FORWARD_BACKWARD = ("forward", "backward")
+"""Fair parts: forward and backward are credited by checks of their own (a right forward keeps its points)."""
+
+
 def _layer_case(student: Any, cls: str, args: tuple, x: np.ndarray, dout: np.ndarray,
-                out_expected: np.ndarray, dx_expected: np.ndarray, label: str) -> None:
-    """forward(x) and backward(dout) of a new student layer against expected values."""
+                out_expected: np.ndarray, dx_expected: np.ndarray, label: str, part: str | None = None) -> None:
+    """forward(x) and backward(dout) of a new student layer against expected values (``part``: only one of them;
+    backward is always called after forward, which caches what it needs)."""
     out_variants, dx_variants = _activation_variants(cls, x, dout, args) if cls in ACTIVATIONS else ({}, {})
     layer = student.get(cls)(*args)
-    assert_close(layer.forward(x), out_expected, what=f"{cls}{_args_text(args)}.forward(x) {label}",
-                 variants=out_variants)
-    assert_close(layer.backward(dout), dx_expected, what=f"{cls}{_args_text(args)}.backward(dout) {label}",
-                 variants=dx_variants)
+    out = layer.forward(x)
+    if part != "backward":
+        assert_close(out, out_expected, what=f"{cls}{_args_text(args)}.forward(x) {label}", variants=out_variants)
+    if part != "forward":
+        assert_close(layer.backward(dout), dx_expected, what=f"{cls}{_args_text(args)}.backward(dout) {label}",
+                     variants=dx_variants)
 
 
 def _args_text(args: tuple) -> str:
     return "(" + ", ".join(repr(a) for a in args) + ")"
 
 
-def _golden_layer(student: Any, golden: Any, cls: str, cases: tuple[str, ...], arg_names: tuple[str, ...] = ()) -> None:
+def _golden_layer(student: Any, golden: Any, cls: str, cases: tuple[str, ...], arg_names: tuple[str, ...] = (),
+                  part: str | None = None) -> None:
     for name in cases:
         case = golden(f"{cls}/{name}")
         args = tuple(case.inputs[a] for a in arg_names)
         x, dout = case.inputs["x"], case.inputs["dout"]
         _layer_case(student, cls, args, x, dout, case.outputs["out"], case.outputs["dx"],
-                    f"for x of shape {_shape(x)}")
+                    f"for x of shape {_shape(x)}", part)
 
 
 def _fresh_input(cls: str, seed: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -126,14 +135,14 @@ def _fresh_input(cls: str, seed: int, shape: tuple[int, ...]) -> np.ndarray:
     return off_kinks(x, margin=0.05) if ACTIVATIONS.get(cls, ((), None, False))[2] else x
 
 
-def _fresh_activation(student: Any, cls: str, args: tuple, seed: int) -> None:
+def _fresh_activation(student: Any, cls: str, args: tuple, seed: int, part: str | None = None) -> None:
     """Reference values on shapes other than the golden store's: (3, 7) and (2, 2, 5)."""
     for k, shape in enumerate(((3, 7), (2, 2, 5))):
         x = _fresh_input(cls, seed + k, shape)
         dout = _rng(seed + 10 + k).standard_normal(shape)
         layer = ACTIVATIONS[cls][1](*args)
         out, dx = layer.forward(x), layer.backward(dout)
-        _layer_case(student, cls, args, x, dout, out, dx, f"for x of shape {shape}")
+        _layer_case(student, cls, args, x, dout, out, dx, f"for x of shape {shape}", part)
 
 
 def _gradcheck_activation(student: Any, cls: str, args: tuple, seed: int) -> None:
@@ -177,15 +186,17 @@ def _mutation_activation(student: Any, cls: str, args: tuple, seed: int) -> None
 
 # ---------------------------------------------------------------- Relu
 @check("Relu", "golden", points=0.75)
-def test_relu_golden(student, golden):
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_relu_golden(student, golden, part):
     """forward and backward on the golden store's (4, 5) and (2, 3, 2, 2) inputs."""
-    _golden_layer(student, golden, "Relu", ("matrix", "4d"))
+    _golden_layer(student, golden, "Relu", ("matrix", "4d"), part=part)
 
 
 @check("Relu", "golden", points=0.5, hidden=True)
-def test_relu_fresh(student):
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_relu_fresh(student, part):
     """forward and backward on shapes (3, 7) and (2, 2, 5)."""
-    _fresh_activation(student, "Relu", (), 101)
+    _fresh_activation(student, "Relu", (), 101, part=part)
 
 
 @check("Relu", "gradcheck", points=0.75)
@@ -215,13 +226,15 @@ def test_relu_backward_leaves_dout(student):
 
 # ---------------------------------------------------------------- Sigmoid
 @check("Sigmoid", "golden", points=0.75)
-def test_sigmoid_golden(student, golden):
-    _golden_layer(student, golden, "Sigmoid", ("matrix", "4d"))
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_sigmoid_golden(student, golden, part):
+    _golden_layer(student, golden, "Sigmoid", ("matrix", "4d"), part=part)
 
 
 @check("Sigmoid", "golden", points=0.5, hidden=True)
-def test_sigmoid_fresh(student):
-    _fresh_activation(student, "Sigmoid", (), 111)
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_sigmoid_fresh(student, part):
+    _fresh_activation(student, "Sigmoid", (), 111, part=part)
 
 
 @check("Sigmoid", "gradcheck", points=0.75)
@@ -237,9 +250,10 @@ def test_sigmoid_mutation(student):
 
 # ---------------------------------------------------------------- LeakyRelu
 @check("LeakyRelu", "golden", points=1)
-def test_leakyrelu_golden(student, golden):
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_leakyrelu_golden(student, golden, part):
     """Default alpha = 0.01 on the golden store's inputs."""
-    _golden_layer(student, golden, "LeakyRelu", ("matrix", "4d"))
+    _golden_layer(student, golden, "LeakyRelu", ("matrix", "4d"), part=part)
 
 
 @check("LeakyRelu", "golden", points=0.75)
@@ -261,9 +275,10 @@ def test_leakyrelu_mutation(student):
 
 # ---------------------------------------------------------------- Elu
 @check("Elu", "golden", points=1)
-def test_elu_golden(student, golden):
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_elu_golden(student, golden, part):
     """Default alpha = 1.0 on the golden store's inputs."""
-    _golden_layer(student, golden, "Elu", ("matrix", "4d"))
+    _golden_layer(student, golden, "Elu", ("matrix", "4d"), part=part)
 
 
 @check("Elu", "golden", points=0.75)
@@ -285,13 +300,15 @@ def test_elu_mutation(student):
 
 # ---------------------------------------------------------------- Tanh
 @check("Tanh", "golden", points=0.75)
-def test_tanh_golden(student, golden):
-    _golden_layer(student, golden, "Tanh", ("matrix", "4d"))
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_tanh_golden(student, golden, part):
+    _golden_layer(student, golden, "Tanh", ("matrix", "4d"), part=part)
 
 
 @check("Tanh", "golden", points=0.5, hidden=True)
-def test_tanh_fresh(student):
-    _fresh_activation(student, "Tanh", (), 141)
+@pytest.mark.parametrize("part", FORWARD_BACKWARD)
+def test_tanh_fresh(student, part):
+    _fresh_activation(student, "Tanh", (), 141, part=part)
 
 
 @check("Tanh", "gradcheck", points=0.75)
@@ -312,21 +329,32 @@ def _affine_inputs(seed: int, x_shape: tuple[int, ...], m: int) -> tuple[np.ndar
             rng.standard_normal((x_shape[0], m)))
 
 
+AFFINE_PARTS = ("out", "dx", "dW", "db")
+"""Fair parts: out, dx, dW and db are credited by checks of their own (a wrong db costs only db's share)."""
+
+
 def _affine_case(student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, dout: np.ndarray,
-                 expected: dict[str, np.ndarray]) -> None:
-    """out, dx, dW and db of a new student Affine(W, b) against ``expected``."""
+                 expected: dict[str, np.ndarray], part: str | None = None) -> None:
+    """out, dx, dW and db of a new student Affine(W, b) against ``expected`` (``part``: only that one; forward
+    and backward are always called, in order)."""
     n, x2 = x.shape[0], x.reshape(x.shape[0], -1)
     label = f"for x of shape {_shape(x)}, W of shape {_shape(W)}"
     layer = student.Affine(W, b)
-    assert_close(layer.forward(x), expected["out"], what=f"Affine.forward(x) {label}",
-                 variants={"b is not added: out = x @ W + b": x2 @ W})
-    assert_close(layer.backward(dout), expected["dx"], what=f"Affine.backward(dout): dx {label}",
-                 variants={"dx is returned flattened to (N, D): reshape it to x's original shape "
-                           "(remember x.shape in forward)": expected["dx"].reshape(n, -1)})
-    assert_close(_attr(layer, "dW", "Affine"), expected["dW"], what=f"Affine.dW after backward {label}",
-                 variants={"dW is transposed: use x.T @ dout (shape (D, M), like W)": expected["dW"].T})
-    assert_close(_attr(layer, "db", "Affine"), expected["db"], what=f"Affine.db after backward {label}",
-                 variants={MEAN_NOT_SUM: dout.mean(axis=0)}, batch_size=n)
+    out = layer.forward(x)
+    if part in (None, "out"):
+        assert_close(out, expected["out"], what=f"Affine.forward(x) {label}",
+                     variants={"b is not added: out = x @ W + b": x2 @ W})
+    dx = layer.backward(dout)
+    if part in (None, "dx"):
+        assert_close(dx, expected["dx"], what=f"Affine.backward(dout): dx {label}",
+                     variants={"dx is returned flattened to (N, D): reshape it to x's original shape "
+                               "(remember x.shape in forward)": expected["dx"].reshape(n, -1)})
+    if part in (None, "dW"):
+        assert_close(_attr(layer, "dW", "Affine"), expected["dW"], what=f"Affine.dW after backward {label}",
+                     variants={"dW is transposed: use x.T @ dout (shape (D, M), like W)": expected["dW"].T})
+    if part in (None, "db"):
+        assert_close(_attr(layer, "db", "Affine"), expected["db"], what=f"Affine.db after backward {label}",
+                     variants={MEAN_NOT_SUM: dout.mean(axis=0)}, batch_size=n)
 
 
 def _affine_reference(x, W, b, dout) -> dict[str, np.ndarray]:
@@ -335,30 +363,33 @@ def _affine_reference(x, W, b, dout) -> dict[str, np.ndarray]:
     return {"out": out, "dx": layer.backward(dout), "dW": layer.dW, "db": layer.db}
 
 
-def _affine_golden(student: Any, golden: Any, name: str) -> None:
+def _affine_golden(student: Any, golden: Any, name: str, part: str | None = None) -> None:
     case = golden(f"Affine/{name}")
     i = case.inputs
-    _affine_case(student, i["x"], i["W"], i["b"], i["dout"], case.outputs)
+    _affine_case(student, i["x"], i["W"], i["b"], i["dout"], case.outputs, part)
 
 
 @check("Affine", "golden", points=1)
-def test_affine_golden_2d(student, golden):
+@pytest.mark.parametrize("part", AFFINE_PARTS)
+def test_affine_golden_2d(student, golden, part):
     """x (4, 3), W (3, 5): out, dx, dW and db (a sum over the batch)."""
-    _affine_golden(student, golden, "batch2d")
+    _affine_golden(student, golden, "batch2d", part)
 
 
 @check("Affine", "golden", points=1)
-def test_affine_golden_4d(student, golden):
+@pytest.mark.parametrize("part", AFFINE_PARTS)
+def test_affine_golden_4d(student, golden, part):
     """x (2, 3, 2, 2) is flattened to (2, 12); dx comes back in x's 4-D shape."""
-    _affine_golden(student, golden, "batch4d")
+    _affine_golden(student, golden, "batch4d", part)
 
 
 @check("Affine", "golden", points=1, hidden=True)
-def test_affine_fresh(student):
+@pytest.mark.parametrize("part", AFFINE_PARTS)
+def test_affine_fresh(student, part):
     """x (5, 7) with W (7, 3), and x (4, 2, 3) with W (6, 2)."""
     for seed, x_shape, m in ((201, (5, 7), 3), (202, (4, 2, 3), 2)):
         x, W, b, dout = _affine_inputs(seed, x_shape, m)
-        _affine_case(student, x, W, b, dout, _affine_reference(x, W, b, dout))
+        _affine_case(student, x, W, b, dout, _affine_reference(x, W, b, dout), part)
 
 
 @check("Affine", "gradcheck", points=1)
@@ -371,17 +402,20 @@ def test_affine_backward_gradcheck(student):
 
 
 @check("Affine", "gradcheck", points=1.5)
-def test_affine_params_gradcheck(student):
+@pytest.mark.parametrize("part", ("dW", "db"))
+def test_affine_params_gradcheck(student, part):
     """dW and db against central differences of the specified forward x @ W + b as a function of W and of b."""
     x, W, b, dout = _affine_inputs(205, (6, 4), 3)
     layer = student.Affine(W, b)
     layer.forward(x)
     layer.backward(dout)
-    rng = _rng(206)
-    param_gradcheck(lambda w: ref.Affine(w, b).forward(x), _attr(layer, "dW", "Affine"), W, dout=dout,
-                    what="Affine.dW", rng=rng, batch_size=x.shape[0])
-    param_gradcheck(lambda v: ref.Affine(W, v).forward(x), _attr(layer, "db", "Affine"), b, dout=dout,
-                    what="Affine.db", rng=rng, batch_size=x.shape[0])
+    rng = _rng(206 if part == "dW" else 207)
+    if part == "dW":
+        param_gradcheck(lambda w: ref.Affine(w, b).forward(x), _attr(layer, "dW", "Affine"), W, dout=dout,
+                        what="Affine.dW", rng=rng, batch_size=x.shape[0])
+    else:
+        param_gradcheck(lambda v: ref.Affine(W, v).forward(x), _attr(layer, "db", "Affine"), b, dout=dout,
+                        what="Affine.db", rng=rng, batch_size=x.shape[0])
 
 
 @check("Affine", "mutation", points=0.5)
@@ -490,6 +524,9 @@ def test_dropout_train_mode(student):
     what = f"Dropout({ratio}).forward(x, True)"
     first = _kept(as_array(layer.forward(x, True), what=what, shape=x.shape), x, ratio, what)
     second = _kept(as_array(layer.forward(x, True), what=what, shape=x.shape), x, ratio, what)
+    if np.all(first == first[:1]):
+        fail(f"{what} dropped the same entries in every row: one mask is shared by every sample of the batch "
+             "(drawn with shape x.shape[1:]?): draw it with x's full shape, np.random.rand(*x.shape)")
     rate, se = first.mean(), np.sqrt(ratio * (1 - ratio) / x.size)
     if abs(rate - ratio) < 5 * se and abs(rate - (1 - ratio)) > 5 * se:
         fail(f"{what} kept {rate:.1%} of the entries, expected about {1 - ratio:.0%}: dropout_ratio is the "
@@ -785,6 +822,10 @@ def test_twolayernet_gradcheck(student, golden):
 @check("TwoLayerNet", "golden", points=1)
 def test_twolayernet_params_honoured(student, golden):
     """Arrays the grader writes into net.params are used by the next loss and gradient (golden store case)."""
+    _graded_alone_of_its_layers(student, golden, lambda: _params_honoured(student, golden))
+
+
+def _params_honoured(student: Any, golden: Any) -> None:
     case = golden("TwoLayerNet/onehot")
     net = student.TwoLayerNet(4, 5, 3)
     before = _params_data(net.params.value(), "TwoLayerNet(4, 5, 3).params", (4, 5, 3))

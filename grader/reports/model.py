@@ -188,7 +188,52 @@ def enrich_checks(sub: dict[str, Any], checks_meta: list[dict[str, Any]]) -> lis
             else:
                 shown_tracebacks[key] = merged["name"]
         out.append(merged)
-    return out
+    return _shorten_repeated_causes(out)
+
+
+LIKELY_CAUSE = "Likely cause: "
+
+
+def likely_cause(message: str) -> str:
+    """The ``Likely cause: ...`` part of a check's message, or ''."""
+    _, found, cause = str(message or "").partition(LIKELY_CAUSE)
+    return cause.partition(" The smallest failing input found:")[0].strip() if found else ""
+
+
+def _shorten_repeated_causes(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A likely cause already given by an earlier check of the same component is shown once: later checks
+    say "same likely cause as <check>" (results.json keeps every full message)."""
+    first: dict[tuple[str, str], str] = {}
+    for check in checks:
+        cause = likely_cause(check.get("message", "")) if check.get("status") != "passed" else ""
+        if not cause:
+            continue
+        key = (check.get("component", ""), cause)
+        if key in first:
+            head = check["message"].partition(LIKELY_CAUSE)[0].rstrip()
+            check["message"] = f"{head} (same likely cause as {first[key]})"
+        else:
+            first[key] = check["name"]
+    return checks
+
+
+def fix_first(checks: list[dict[str, Any]], limit: int = 5) -> list[tuple[str, float, str]]:
+    """(component, points lost, what to fix) for the components that lost points, most points first; the
+    fix is the first likely cause named in the component, else its first failing check's message."""
+    lost: dict[str, float] = {}
+    fix: dict[str, str] = {}
+    for check in checks:
+        gap = float(check.get("max_score") or 0) - float(check.get("score") or 0)
+        if gap <= 0:
+            continue
+        component = check.get("component", "")
+        lost[component] = lost.get(component, 0.0) + gap
+        cause = likely_cause(check.get("message", ""))
+        if cause and not likely_cause(fix.get(component, "")):
+            fix[component] = LIKELY_CAUSE + cause
+        fix.setdefault(component, str(check.get("message") or check.get("status") or ""))
+    order = sorted(lost, key=lambda c: -lost[c])[:limit]
+    return [(c, lost[c], fix[c].removeprefix(LIKELY_CAUSE)) for c in order]
 
 
 def group_by_component(checks: list[dict[str, Any]]) -> list[ComponentGroup]:

@@ -196,7 +196,22 @@ def render_submission(sub: dict[str, Any], checks_meta: list[dict[str, Any]], *,
                   + (f"  {paint(verdict, 'green')}" if verdict else "")]
         for check in group.checks:
             lines += _check_lines(check, paint, points_width)
+    lines += _fix_first_lines(checks, paint) if sub.get("status") != "load_error" else []
     return "\n".join(lines) + "\n"
+
+
+def _fix_first_lines(checks: list[dict[str, Any]], paint: _Painter) -> list[str]:
+    """"Fix these first": the components that lost points, most points first, each with its likely cause."""
+    items = model.fix_first(checks)
+    if not items:
+        return []
+    lines = ["", paint("Fix these first (most points first):", "bold")]
+    for n, (component, lost, fix) in enumerate(items, start=1):
+        head = f"{n}. {component or '(no component)'} (-{model.format_points(lost)}): "
+        wrapped = _wrap(head + fix, INDENT + "   ")
+        wrapped[0] = INDENT + wrapped[0].lstrip()
+        lines += [wrapped[0]] + wrapped[1:3] + ([INDENT + "   ..."] if len(wrapped) > 3 else [])
+    return lines
 
 
 # --------------------------------------------------------------------------- the class

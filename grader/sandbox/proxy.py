@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator
 
+from grader import calllog
+from grader.diagnose import exception_cause
 from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import testfns
@@ -60,6 +62,7 @@ class Student:
         it from the instructor's secret: grader/secret.py); the check id itself never leaves the judge."""
         self._check_id, self._calls = str(check_id), 0
         self._seeds = seeds
+        calllog.LOG.clear()
         self._timeout = float(timeout) if timeout else DEFAULT_TIMEOUT
 
     def has(self, name: str) -> bool:
@@ -89,7 +92,9 @@ class Student:
     def call_returning_args(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, tuple, dict]:
         """(result, args after the call, kwargs after the call): for checks that inputs are unchanged."""
         self.get(name)  # StudentMissing if undefined
-        reply, dec = self._request("call", f"{name}()", target=GlobalRef(name), args=list(args), kwargs=kwargs)
+        with _logged(self, "call", name, None, args, kwargs) as entry:
+            reply, dec = self._request("call", f"{name}()", target=GlobalRef(name), args=list(args), kwargs=kwargs)
+            entry.result = _log_copy(self._decode(dec, reply["value"]))
         return self._decode(dec, reply["value"]), self._decode(dec, reply["args"]), self._decode(dec, reply["kwargs"])
 
     def run_driver(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -98,7 +103,9 @@ class Student:
 
     def put(self, data: Any) -> "RemoteObject":
         """Create ``data`` inside the student process; returns its handle (e.g. a params dict)."""
-        return self._value(self._request("put", "put", value=data))
+        handle = self._value(self._request("put", "put", value=data))
+        calllog.LOG.add(calllog.Call("put", "put", _handle_id(handle), (_log_copy(data),)))
+        return handle
 
     @contextlib.contextmanager
     def replaced(self, name: str, trusted_name: str | None = None) -> Iterator[None]:
@@ -288,19 +295,30 @@ class RemoteObject:
         return self._ro_ref.name if isinstance(self._ro_ref, GlobalRef) else self._ro_type
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._ro_student._value(self._ro_request("call", f"{self._ro_name()}()", args=list(args),
-                                                        kwargs=kwargs))
+        kind = "new" if self._ro_type == "class" else "call"
+        with _logged(self._ro_student, kind, self._ro_name(), None, args, kwargs) as entry:
+            result = self._ro_student._value(self._ro_request("call", f"{self._ro_name()}()", args=list(args),
+                                                              kwargs=kwargs))
+            if kind == "new":
+                entry.target = _handle_id(result)
+            else:
+                entry.result = _log_copy(result)
+        return result
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         if name in self._ro_methods:
             return RemoteMethod(self, name)
-        reply, dec = self._ro_request("getattr", f"reading .{name}", name=name)
-        if reply.get("method"):
-            self._ro_methods.add(name)
-            return RemoteMethod(self, name)
-        return self._ro_student._decode(dec, reply.get("value"))
+        with _logged(self._ro_student, "getattr", name, _handle_id(self), (), {}) as entry:
+            reply, dec = self._ro_request("getattr", f"reading .{name}", name=name)
+            if reply.get("method"):
+                self._ro_methods.add(name)
+                entry.kind = "skip"
+                return RemoteMethod(self, name)
+            value = self._ro_student._decode(dec, reply.get("value"))
+            entry.result = _log_copy(value)
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._ro_request("setattr", f"setting .{name}", name=name, value=value)
@@ -348,11 +366,57 @@ class RemoteMethod:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         student = self.obj._ro_student
-        return student._value(self.obj._ro_request("call", f"{self.obj._ro_type}.{self.name}()", attr=self.name,
-                                                   args=list(args), kwargs=kwargs))
+        with _logged(student, "method", self.name, _handle_id(self.obj), args, kwargs) as entry:
+            result = student._value(self.obj._ro_request("call", f"{self.obj._ro_type}.{self.name}()",
+                                                         attr=self.name, args=list(args), kwargs=kwargs))
+            entry.result = _log_copy(result)
+        return result
 
     def __repr__(self) -> str:
         return f"<student method {self.obj._ro_type}.{self.name}>"
+
+
+# --------------------------------------------------------------------------- the call log
+
+
+def _handle_id(value: Any) -> int | None:
+    if isinstance(value, RemoteObject) and isinstance(value._ro_ref, Handle):
+        return int(value._ro_ref.id)
+    return None
+
+
+def _as_log_ref(value: Any) -> calllog.Ref | None:
+    if isinstance(value, TestFnRef):
+        return calllog.Ref(testfn=value.name)
+    if isinstance(value, (RemoteObject, RemoteMethod)):
+        return calllog.Ref(handle=_handle_id(value) if isinstance(value, RemoteObject) else None)
+    return None
+
+
+def _log_copy(value: Any) -> Any:
+    return calllog.plain_copy(value, _as_log_ref)
+
+
+@contextlib.contextmanager
+def _logged(student: Student, kind: str, name: str, target: int | None, args: tuple,
+            kwargs: dict[str, Any]) -> Iterator[calllog.Call]:
+    """Record one call in :data:`grader.calllog.LOG`; a student exception learns which call raised it."""
+    entry = calllog.Call(kind, name, target, _log_copy(tuple(args)), _log_copy(dict(kwargs)))
+    if not calllog.LOG.paused:
+        calllog.LOG.student = student
+    try:
+        yield entry
+    except StudentRaised as exc:
+        if not exc.call:
+            names = calllog.parameter_names(entry)
+            exc.call = calllog.describe_call(entry, names)
+            exc.cause = exc.cause or exception_cause(exc.exc_type, exc.message, exc.traceback.rsplit("\n", 1)[-1],
+                                                     *calllog.arguments(entry, names))
+        raise
+    finally:
+        entry.seed = student._seeds(student._calls) if student._seeds is not None and student._calls else None
+        if entry.kind != "skip":
+            calllog.LOG.add(entry)
 
 
 def _ref_to_json(ref: Any) -> dict[str, Any]:

@@ -1,0 +1,476 @@
+"""Name a wrong result by the one edit of the reference that reproduces it.
+
+When a check fails, the student's result is compared with the results of systematic single-edit mutants of the
+reference code of the same component (sum <-> mean, a missing or different axis, ``**`` <-> ``*``, a dropped
+factor or term, a flipped sign or swapped operands, a missing or extra ``.T``, off-by-one constants, a default
+hard-coded where a parameter belongs, a loop over a fixed count), replayed judge-side on the very calls the check
+made (:mod:`grader.calllog`). The first mutant that reproduces the student's value names the cause in the code's
+own words: "your result is what `self.db = np.mean(dout, axis=0)` gives where `self.db = np.sum(dout, axis=0)`
+belongs (mean where a sum belongs)".
+
+Everything here is the judge running the instructor's reference code on copies of the check's inputs; the
+student's code is never run here. Mutants are generated once per component (cached) and run only on failure.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import importlib
+import inspect
+import random
+import textwrap
+import time
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from grader import calllog
+
+REFERENCE_MODULES = ("reference.layers", "reference.conv", "reference.optim", "reference.backprop",
+                     "reference.numerical")
+MAX_MUTANTS = 600
+TIME_BUDGET = 3.0  # seconds of replay per failure at most (a cap on work, not a promise about speed)
+LOOP_COUNTS = (1, 2, 3, 4, 5)
+_REDUCERS = {"sum": "mean", "mean": "sum", "max": "min", "min": "max"}
+_DROP_KWARGS = ("axis", "keepdims")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """The reference with one edit: ``sources`` (definition name -> source) and the sentence naming it."""
+
+    sentence: str
+    sources: tuple[tuple[str, str], ...]
+
+
+# ---------------------------------------------------------------------------------------------- hand-written
+# Real bugs that are more than one edit away from the reference, each with the sentence that says it better than
+# a generated mutant could. They are tried before the generated mutants. Each source redefines the component
+# in the reference module's namespace (a class may subclass the reference's class of the same name).
+
+TINY_H = ("h is so small that x + h rounds to x in float64 (h = 1e-50?), so f(x + h) - f(x) is 0: use h = 1e-4 "
+          "and the central difference (f(x + h) - f(x - h)) / (2*h)")
+HAND_WRITTEN: dict[str, tuple[tuple[str, str], ...]] = {
+    "numerical_diff": (
+        (TINY_H, "def numerical_diff(f, x):\n    h = 1e-50\n    return (f(x + h) - f(x)) / h\n"),
+        ("a forward difference (f(x + h) - f(x)) / h where the central difference (f(x + h) - f(x - h)) / (2*h) "
+         "belongs", "def numerical_diff(f, x):\n    h = 1e-4\n    return (f(x + h) - f(x)) / h\n"),
+    ),
+    "Tanh": (
+        ("backward applies the derivative to dout: 1 - tanh(dout)**2 where dout * (1 - out**2) belongs "
+         "(out = tanh(x), cached by forward)",
+         "class Tanh(Tanh):\n    def backward(self, dout):\n        return 1.0 - np.tanh(dout) ** 2\n"),
+        ("backward applies the derivative to dout: dout * (1 - tanh(dout)**2) where dout * (1 - out**2) belongs "
+         "(out = tanh(x), cached by forward)",
+         "class Tanh(Tanh):\n    def backward(self, dout):\n        return dout * (1.0 - np.tanh(dout) ** 2)\n"),
+    ),
+    "Dropout": (
+        ("one mask is shared by every sample of the batch (drawn with shape x.shape[1:]): draw it with x's full shape",
+         "class Dropout(Dropout):\n    def forward(self, x, train_flg=True):\n        if train_flg:\n"
+         "            self.mask = np.random.rand(*x.shape[1:]) > self.dropout_ratio\n            return x * self.mask\n"
+         "        return x * (1.0 - self.dropout_ratio)\n"),
+        ("the mask keeps a unit with probability dropout_ratio, not 1 - dropout_ratio: keep where "
+         "rand > dropout_ratio",
+         "class Dropout(Dropout):\n    def forward(self, x, train_flg=True):\n        if train_flg:\n"
+         "            self.mask = np.random.rand(*x.shape) < self.dropout_ratio\n            return x * self.mask\n"
+         "        return x * (1.0 - self.dropout_ratio)\n"),
+    ),
+    "Pooling": (
+        ("backward assigns (=) each window's gradient into dx where windows overlap (stride < pool size), so a "
+         "later window overwrites an earlier one: accumulate with += (as col2im does)",
+         "class Pooling(Pooling):\n    def backward(self, dout):\n        N, C, H, W = self.x_shape\n"
+         "        p, s, ph, pw = self.pad, self.stride, self.pool_h, self.pool_w\n"
+         "        dx = np.zeros((N, C, H + 2 * p, W + 2 * p))\n        oh, ow = dout.shape[2:]\n"
+         "        am = self.arg_max.reshape(N, oh, ow, C)\n"
+         "        for n in range(N):\n            for c in range(C):\n                for i in range(oh):\n"
+         "                    for j in range(ow):\n                        w = np.zeros(ph * pw)\n"
+         "                        w[am[n, i, j, c]] = dout[n, c, i, j]\n"
+         "                        dx[n, c, i * s:i * s + ph, j * s:j * s + pw] = w.reshape(ph, pw)\n"
+         "        return dx[:, :, p:p + H, p:p + W]\n"),
+        ("backward assigns (=) the gradient at each window's maximum where windows overlap, so when two windows "
+         "share a maximum the later overwrites the earlier: accumulate with +=",
+         "class Pooling(Pooling):\n    def backward(self, dout):\n        N, C, H, W = self.x_shape\n"
+         "        p, s, ph, pw = self.pad, self.stride, self.pool_h, self.pool_w\n"
+         "        dx = np.zeros((N, C, H + 2 * p, W + 2 * p))\n        oh, ow = dout.shape[2:]\n"
+         "        am = self.arg_max.reshape(N, oh, ow, C)\n"
+         "        for n in range(N):\n            for c in range(C):\n                for i in range(oh):\n"
+         "                    for j in range(ow):\n                        k = am[n, i, j, c]\n"
+         "                        dx[n, c, i * s + k // pw, j * s + k % pw] = dout[n, c, i, j]\n"
+         "        return dx[:, :, p:p + H, p:p + W]\n"),
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------- the reference
+
+def reference_object(name: str) -> Any:
+    """The reference's function or class called ``name`` (first module that defines it), or None."""
+    for module in _modules():
+        obj = vars(module).get(name)
+        if obj is not None and getattr(obj, "__module__", None) == module.__name__:
+            return obj
+    return None
+
+
+@lru_cache(maxsize=None)
+def _modules() -> tuple[Any, ...]:
+    out = []
+    for name in REFERENCE_MODULES:
+        with contextlib.suppress(ImportError):
+            out.append(importlib.import_module(name))
+    return tuple(out)
+
+
+def _definitions(name: str) -> tuple[Any, dict[str, str]] | None:
+    """(module, {definition name: source}) for ``name`` and the module-private helpers it calls."""
+    obj = reference_object(name)
+    if obj is None:
+        return None
+    module = inspect.getmodule(obj)
+    sources = {name: textwrap.dedent(inspect.getsource(obj))}
+    for helper in sorted(_called_names(sources[name])):
+        fn = vars(module).get(helper)
+        if helper.startswith("_") and inspect.isfunction(fn) and fn.__module__ == module.__name__:
+            sources[helper] = textwrap.dedent(inspect.getsource(fn))
+    return module, sources
+
+
+def _called_names(source: str) -> set[str]:
+    return {n.func.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+# ---------------------------------------------------------------------------------------------- the edits
+
+Edit = tuple[ast.AST, str]  # (replacement node, gloss)
+
+
+def _text(node: ast.AST) -> str:
+    return ast.unparse(node)
+
+
+def _is_np(node: ast.AST, names: tuple[str, ...]) -> str | None:
+    """``np.sum`` -> "sum" when its attr is one of ``names``."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy"):
+        return node.attr if node.attr in names else None
+    return None
+
+
+def _edits(node: ast.AST, defaults: dict[str, ast.expr]) -> Iterator[Edit]:
+    """Every single edit of ``node`` (the node itself replaced), with a few words for each."""
+    if isinstance(node, ast.Call):
+        yield from _call_edits(node)
+    elif isinstance(node, ast.BinOp):
+        yield from _binop_edits(node)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        yield node.operand, f"the minus sign of `{_text(node)}` is missing"
+    elif isinstance(node, ast.Attribute) and node.attr == "T":
+        yield node.value, f"`.T` is missing on `{_text(node.value)}`"
+    elif isinstance(node, ast.Constant) and type(node.value) is int and not isinstance(node.value, bool):
+        for delta in (1, -1):
+            yield ast.Constant(node.value + delta), f"off by one: {node.value + delta} where {node.value} belongs"
+    elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+          and isinstance(node.ctx, ast.Load) and node.attr in defaults):
+        yield (copy.deepcopy(defaults[node.attr]),
+               f"the default {node.attr} = {_text(defaults[node.attr])} is hard-coded where the parameter "
+               f"{node.attr} belongs")
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in defaults:
+        yield (copy.deepcopy(defaults[node.id]),
+               f"the default {node.id} = {_text(defaults[node.id])} is hard-coded where the parameter {node.id} belongs")
+
+
+def _call_edits(node: ast.Call) -> Iterator[Edit]:
+    reducer = _is_np(node.func, tuple(_REDUCERS))
+    method = node.func.attr if isinstance(node.func, ast.Attribute) and node.func.attr in _REDUCERS else None
+    name = reducer or method
+    if name:
+        other = copy.deepcopy(node)
+        other.func.attr = _REDUCERS[name]
+        yield other, f"{_REDUCERS[name]} where a {name} belongs"
+    if name and any(kw.arg == "axis" for kw in node.keywords):
+        other = copy.deepcopy(node)
+        other.func.attr = _REDUCERS[name]
+        other.keywords = [kw for kw in other.keywords if kw.arg != "axis"]
+        yield other, f"a {_REDUCERS[name]} over every element where a {name} over an axis belongs"
+    for i, kw in enumerate(node.keywords):
+        if kw.arg in _DROP_KWARGS:
+            other = copy.deepcopy(node)
+            del other.keywords[i]
+            yield other, f"`{kw.arg}={_text(kw.value)}` is missing"
+        if kw.arg == "axis" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, int):
+            for axis in (0, 1, -1):
+                if axis != kw.value.value:
+                    other = copy.deepcopy(node)
+                    other.keywords[i].value = ast.Constant(axis)
+                    yield other, f"axis={axis} where axis={kw.value.value} belongs"
+    if name and not node.keywords and len(node.args) == (1 if reducer else 0):
+        for axis in (0, 1):
+            other = copy.deepcopy(node)
+            other.keywords.append(ast.keyword("axis", ast.Constant(axis)))
+            yield other, f"a {name} over axis {axis} where a {name} over every element belongs"
+    if _is_np(node.func, ("dot", "matmul")) and len(node.args) == 2:
+        other = copy.deepcopy(node)
+        other.args.reverse()
+        yield other, "the operands of the matrix product are swapped"
+    if isinstance(node.func, ast.Name) and node.func.id == "range" and node.args:
+        for k in LOOP_COUNTS:
+            yield (ast.Call(ast.Name("range", ast.Load()), [ast.Constant(k)], []),
+                   f"a loop over a fixed count: range({k}) where `{_text(node)}` belongs")
+
+
+def _binop_edits(node: ast.BinOp) -> Iterator[Edit]:
+    left, right, op = node.left, node.right, node.op
+    if isinstance(op, ast.Mult):
+        yield left, f"the factor `{_text(right)}` is missing"
+        yield right, f"the factor `{_text(left)}` is missing"
+        yield ast.BinOp(left, ast.Pow(), right), "`**` where `*` belongs"
+    elif isinstance(op, ast.Pow):
+        yield ast.BinOp(left, ast.Mult(), right), "`*` where `**` belongs"
+        yield left, f"the power `** {_text(right)}` is missing"
+    elif isinstance(op, ast.Div):
+        yield left, f"the division by `{_text(right)}` is missing"
+        yield ast.BinOp(left, ast.Mult(), right), f"a multiplication by `{_text(right)}` where a division belongs"
+    elif isinstance(op, (ast.Add, ast.Sub)):
+        sign = "+" if isinstance(op, ast.Add) else "-"
+        yield left, f"the term `{sign} {_text(right)}` is missing"
+        if isinstance(op, ast.Sub):
+            yield ast.BinOp(right, ast.Sub(), left), f"the sign is flipped: `{_text(right)} - {_text(left)}` " \
+                                                     f"where `{_text(node)}` belongs"
+            yield ast.BinOp(left, ast.Add(), right), "`+` where `-` belongs"
+        else:
+            yield ast.BinOp(left, ast.Sub(), right), "`-` where `+` belongs"
+    elif isinstance(op, ast.MatMult):
+        yield ast.BinOp(right, ast.MatMult(), left), "the operands of `@` are swapped"
+        for side, other in ((left, right), (right, left)):
+            if not (isinstance(side, ast.Attribute) and side.attr == "T"):
+                t = ast.Attribute(copy.deepcopy(side), "T", ast.Load())
+                yield (ast.BinOp(t, ast.MatMult(), other) if side is left else ast.BinOp(other, ast.MatMult(), t),
+                       f"an extra `.T` on `{_text(side)}`")
+
+
+def _loop_edits(node: ast.For) -> Iterator[tuple[ast.For, str]]:
+    """``for a in ITER`` over only the first k items: a loop with a hard-coded count."""
+    if isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range":
+        return  # range(...) gets its own edits
+    for k in LOOP_COUNTS:
+        other = copy.deepcopy(node)
+        other.iter = ast.Subscript(ast.Call(ast.Name("list", ast.Load()), [node.iter], []),
+                                   ast.Slice(None, ast.Constant(k)), ast.Load())
+        yield other, f"the loop `for {_text(node.target)} in {_text(node.iter)}` stops after {k} iterations " \
+                     f"(a hard-coded count such as range({k}) where every item belongs)"
+
+
+def _defaults(tree: ast.AST) -> dict[str, ast.expr]:
+    """Parameters with defaults: of the function, or of ``__init__`` for a class (``self.alpha``)."""
+    fn = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)), None)
+    if isinstance(tree.body[0], ast.ClassDef):
+        fn = next((n for n in tree.body[0].body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    if fn is None:
+        return {}
+    args = fn.args.args[len(fn.args.args) - len(fn.args.defaults):]
+    found = {a.arg: d for a, d in zip(args, fn.args.defaults)}
+    found.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    return {k: v for k, v in found.items() if isinstance(v, ast.Constant) and v.value is not None}
+
+
+def _statement_text(tree: ast.AST, node: ast.AST | None) -> str:
+    """The smallest simple statement holding ``node``, or ``node`` itself inside a compound statement."""
+    if isinstance(node, ast.For):
+        return f"for {_text(node.target)} in {_text(node.iter)}:"
+    for stmt in ast.walk(tree):
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr, ast.AnnAssign)):
+            if any(n is node for n in ast.walk(stmt)):
+                return _text(stmt)
+    return _text(node)
+
+
+@lru_cache(maxsize=None)
+def mutants_of(name: str) -> tuple[Mutant, ...]:
+    """Every single-edit mutant of the reference ``name`` (and of the private helpers it calls)."""
+    found = _definitions(name)
+    if found is None:
+        return ()
+    _, sources = found
+    out = [Mutant(sentence, ((f"{name} (hand-written)", source),)) for sentence, source in HAND_WRITTEN.get(name, ())]
+    seen: set[str] = set()
+    for target, source in sources.items():
+        tree = _without_docstrings(ast.parse(source))
+        defaults = _defaults(tree)
+        skip = _annotation_nodes(tree)
+        for index, node in enumerate(ast.walk(tree)):
+            if id(node) in skip:
+                continue
+            edits: list[tuple[ast.AST, str]] = list(_edits(node, defaults))
+            if isinstance(node, ast.For):
+                edits += list(_loop_edits(node))
+            for replacement, gloss in edits:
+                mutated, placed = _replace(tree, index, replacement)
+                if mutated is None:
+                    continue
+                text = _text(mutated)
+                before, after = _statement_text(tree, node), _statement_text(mutated, placed)
+                if before == after or text in seen:
+                    continue
+                seen.add(text)
+                sentence = f"your result is what `{after}` gives where `{before}` belongs ({gloss})"
+                out.append(Mutant(sentence, tuple((k, text if k == target else v) for k, v in sources.items())))
+    return tuple(out)
+
+
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return tree
+
+
+def _annotation_nodes(tree: ast.AST) -> set[int]:
+    """Ids of nodes inside annotations (``-> np.ndarray``, ``x: float``): never mutated."""
+    out: set[int] = set()
+    for n in ast.walk(tree):
+        for note in (getattr(n, "returns", None), getattr(n, "annotation", None)):
+            if note is not None:
+                out.update(id(x) for x in ast.walk(note))
+    return out
+
+
+def _replace(tree: ast.AST, index: int, replacement: ast.AST) -> tuple[ast.AST | None, ast.AST | None]:
+    """A copy of ``tree`` with its ``index``-th node (in ast.walk order) replaced, and the placed node."""
+    new = copy.deepcopy(tree)
+    target = list(ast.walk(new))[index]
+    placed = copy.deepcopy(replacement)
+    for parent in ast.walk(new):
+        for field, value in ast.iter_fields(parent):
+            if value is target:
+                setattr(parent, field, placed)
+                return ast.fix_missing_locations(new), placed
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if item is target:
+                        value[i] = placed
+                        return ast.fix_missing_locations(new), placed
+    return None, None
+
+
+# ---------------------------------------------------------------------------------------------- the replay
+
+def explain(got: Any, rtol: float = 1e-5) -> str | None:
+    """The sentence of the first mutant whose replay of the logged call reproduces ``got``, or None."""
+    got = np.asarray(got, dtype=np.float64) if _numeric(got) else None
+    if got is None:
+        return None
+    found = _producing_call(got)
+    if found is None:
+        return None
+    index, pick = found
+    history = calllog.LOG.history(index)
+    owner = history[0].name if history[0].kind in ("new", "call") else None
+    if owner is None or _definitions(owner) is None:
+        return None
+    module, _ = _definitions(owner)
+    puts = {c.target: c.args[0] for c in calllog.LOG.calls if c.kind == "put"}
+    start = time.monotonic()
+    for count, mutant in enumerate(mutants_of(owner)):
+        if count >= MAX_MUTANTS or time.monotonic() - start > TIME_BUDGET:
+            return None
+        value = _replay(module, mutant, history, puts)
+        if value is _FAILED:
+            continue
+        with contextlib.suppress(Exception):
+            if _matches(pick(value), got, rtol):
+                return mutant.sentence
+    return None
+
+
+_FAILED = object()
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return arr.size > 0
+
+
+def _producing_call(got: np.ndarray) -> tuple[int, Callable[[Any], Any]] | None:
+    """The latest logged call whose result (or one item of it) is ``got``: (its index, how to pick the item)."""
+    for index in range(len(calllog.LOG.calls) - 1, -1, -1):
+        call = calllog.LOG.calls[index]
+        if call.kind not in ("call", "method", "getattr"):
+            continue
+        result = call.result
+        pickers: list[Callable[[Any], Any]] = [lambda v: v]
+        if isinstance(result, (tuple, list)) and len(result) <= 8:
+            pickers += [(lambda v, i=i: v[i]) for i in range(len(result))]
+        for pick in pickers:
+            with contextlib.suppress(Exception):
+                value = pick(result)
+                if _numeric(value) and _same(np.asarray(value, dtype=np.float64), got):
+                    return index, pick
+    return None
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def _matches(value: Any, got: np.ndarray, rtol: float) -> bool:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != got.shape:
+        return False
+    scale = float(np.max(np.abs(got[np.isfinite(got)]), initial=0.0))
+    return bool(np.allclose(arr, got, rtol=rtol, atol=max(rtol * 1e-3 * scale, 1e-300), equal_nan=True))
+
+
+def _replay(module: Any, mutant: Mutant, history: list[calllog.Call], puts: dict[int | None, Any]) -> Any:
+    """Run ``history`` on the mutant judge-side; the last call's result (``_FAILED`` if anything goes wrong)."""
+    namespace = dict(vars(module))
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            for name, source in mutant.sources:
+                exec(compile(source, f"<mutant of {name}>", "exec"), namespace)  # noqa: S102 - reference code
+            return _run(namespace, history, puts)
+    except Exception:  # a mutant may fail in any way: it is simply not the cause
+        return _FAILED
+
+
+def _run(namespace: dict[str, Any], history: list[calllog.Call], puts: dict[int | None, Any]) -> Any:
+    obj, value = None, _FAILED
+    state = np.random.get_state(), random.getstate()
+    try:
+        for call in history:
+            args = tuple(_resolve(a, puts) for a in call.args)
+            kwargs = {k: _resolve(v, puts) for k, v in call.kwargs.items()}
+            if call.seed is not None:
+                np.random.seed(call.seed)
+                random.seed(call.seed)
+            if call.kind == "new":
+                obj = namespace[call.name](*args, **kwargs)
+            elif call.kind == "call":
+                value = namespace[call.name](*args, **kwargs)
+            elif call.kind == "method":
+                value = getattr(obj, call.name)(*args, **kwargs)
+            elif call.kind == "getattr":
+                value = getattr(obj, call.name)
+    finally:
+        np.random.set_state(state[0])
+        random.setstate(state[1])
+    return value
+
+
+def _resolve(value: Any, puts: dict[int | None, Any]) -> Any:
+    if isinstance(value, calllog.Ref):
+        if value.testfn:
+            from grader.sandbox import testfns
+            return testfns.TEST_FUNCTIONS[value.testfn]
+        if value.handle in puts:
+            return copy.deepcopy(puts[value.handle])
+        raise LookupError("an object of the student's that the judge cannot rebuild")
+    return copy.deepcopy(value)
