@@ -226,9 +226,34 @@ def _record(assignment: Assignment, folder: Path, subs: dict[str, Path],
 def _record_failure_paths(folder: Path, subs: dict[str, Path], student: "TrustedRecords") -> None:
     """The perturbed solution's questions (bug variants, "graded alone" re-runs) recorded too, by the kit's
     checks without those left out."""
-    with _recording_trusted(student):
+    with _recording_trusted(student), _no_reference_mutants():
         _grade(folder, {PERTURBED_ID: subs[PERTURBED_ID]})
     _forget_modules(folder)
+
+
+# The judge-side explanation of a failure by mutants of the reference's source (grader.mutants): it asks the
+# reference directly (nothing recorded), the kit has no reference to run it, and the perturbed run's messages are
+# not kept. (grader.shrink stays: it calls the student's code, so what the stand-ins answer must stay recorded.)
+MUTANT_EXPLANATIONS = (("grader.compare", "explain"), ("grader.gradcheck", "explain"))
+
+
+@contextmanager
+def _no_reference_mutants() -> Iterator[None]:
+    import importlib
+
+    places = [(importlib.import_module(module), name) for module, name in MUTANT_EXPLANATIONS]
+    originals = [getattr(module, name) for module, name in places]
+    for module, name in places:
+        setattr(module, name, _no_explanation)
+    try:
+        yield
+    finally:
+        for (module, name), original in zip(places, originals):
+            setattr(module, name, original)
+
+
+def _no_explanation(got: Any, rtol: float = 1e-5) -> None:
+    return None
 
 
 def _judge_mode() -> str:
