@@ -140,6 +140,18 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         shutil.rmtree(work, ignore_errors=True)
 
 
+def build_kits(names: list[str], out_dir: Path, jobs: int) -> list[KitBuild]:
+    """Several kits, built by up to ``jobs`` processes at once (a build keeps state in its process: one each)."""
+    if jobs <= 1 or len(names) <= 1:
+        return [build_kit(name, out_dir) for name in names]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    fresh = {"max_tasks_per_child": 1} if sys.version_info >= (3, 11) else {}  # a fresh process per build
+    with ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn"), **fresh) as pool:
+        return list(pool.map(build_kit, names, [out_dir] * len(names)))
+
+
 # --------------------------------------------------------------------------------------- steps
 
 def _write_checks(assignment: Assignment, folder: Path, packages: tuple[str, ...], lines: set[str],
