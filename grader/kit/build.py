@@ -2,12 +2,15 @@
 
 1. Each check module is rewritten (:mod:`grader.kit.transform`): hidden checks removed, the reference
    replaced by recorded answers.
-2. The public checks run, in this process, on two recording submissions: the solution (the reference as
-   a student file) and the solution with every result perturbed (so the checks' failure paths, and the
-   known-bug variants they compute, are asked too). Every question the checks ask the reference, and
-   every call a swapped-in trusted helper answers, is recorded (:mod:`grader.kit.recording`).
-3. The same checks run again on the solution, answered from the recording alone: every check must end as
-   it did with the real reference (full marks), or a public check's inputs are not reproducible.
+2. The public checks run, in this process, on the solution (the reference as a student file): every question
+   the checks ask the reference, and every call a swapped-in trusted helper answers, is recorded
+   (:mod:`grader.kit.recording`). In the same run the solution with its results rounded probes that recording:
+   a check that asks it something the solution never asked depends on the student's own results and is left
+   out of the kit, before anything more is recorded for it.
+3. The kept checks run on the solution with every result perturbed (so their failure paths, and the known-bug
+   variants they compute, are asked and recorded too), then again on the solution, answered from the written
+   answers alone: every check must end as it did with the real reference (full marks), or a public check's
+   inputs are not reproducible.
 4. The engine (loader, sandbox, checks, reports) without the trusted helpers, the rewritten checks and
    the answers go into a wheel; no file of it may hold a line of the reference's code (:mod:`grader.kit.leaks`).
 """
