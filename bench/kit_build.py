@@ -2,6 +2,8 @@
 
     python bench/kit_build.py [ASSIGNMENT...]
 
+With several assignments, they are also built all at once in parallel processes (``grader kit A B ...``).
+
 Building a kit grades the solution (and a perturbed copy) a few times in this process, so the useful number is
 the ratio to one `grader check` of the solution, measured now on the same machine; the seconds depend on the load
 (printed). Nothing here asserts.
@@ -19,6 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from grader.assignments import SHIPPED  # noqa: E402
 from grader.grade import grade  # noqa: E402
 from grader.kit.build import build_kit  # noqa: E402
+
+try:
+    from grader.kit.build import build_kits  # noqa: E402
+except ImportError:  # an older checkout (the bench compares commits): no parallel builds there
+    build_kits = None
 from reference.submission import as_submission  # noqa: E402
 
 
@@ -40,7 +47,13 @@ def main(names: list[str]) -> None:
             print(f"{name:<11} {kit:>9.1f}s {check:>7.1f}s {kit / check:>6.1f}  "
                   f"{built.seconds['record']:>6.1f}/{built.seconds['verify']:<6.1f}  {built.questions:>7}  "
                   f"{built.wheel.stat().st_size / 1024:>8.0f}")
-    print(f"all: {total:.1f} s")
+    print(f"all: {total:.1f} s one after another")
+    if len(names) > 1 and build_kits is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            build_kits(names, Path(tmp), jobs=os.cpu_count() or 1)
+            wall = time.perf_counter() - start
+        print(f"all in parallel ({os.cpu_count()} processes): {wall:.1f} s wall ({total / wall:.1f}x)")
 
 
 if __name__ == "__main__":

@@ -210,6 +210,32 @@ def test_kit_for_an_instructor_folder_needs_a_solution(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "dlfs_kit_hw9-0.1.0-py3-none-any.whl").is_file()
 
 
+def _instructor_folder(root: Path, name: str) -> Path:
+    """An instructor's assignment folder whose assignment.toml names its full-marks solution."""
+    folder = root / name
+    folder.mkdir()
+    (folder / f"test_{name}.py").write_text(
+        "import numpy as np\nfrom grader.checks import check\nfrom grader.compare import assert_close\n\n"
+        "@check('double', 'golden', points=1)\ndef test_double(student):\n"
+        "    assert_close(student.double(np.arange(3.0)), np.arange(3.0) * 2, what='double(x)')\n", encoding="utf-8")
+    (folder / "assignment.toml").write_text('[kit]\nsolution = "solution.py"\n', encoding="utf-8")
+    (folder / "solution.py").write_text("def double(x):\n    return x * 2\n", encoding="utf-8")
+    return folder
+
+
+def test_kits_for_several_assignments_are_built_in_parallel_processes(tmp_path: Path) -> None:
+    folders = [str(_instructor_folder(tmp_path, name)) for name in ("hw9", "hw10")]
+    done = subprocess.run([sys.executable, "-m", "grader", "kit", *folders, "--out", str(tmp_path / "out"),
+                           "--jobs", "2"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for name in ("hw9", "hw10"):
+        assert (tmp_path / "out" / f"dlfs_kit_{name}-0.1.0-py3-none-any.whl").is_file()
+        assert f"dlfs_kit_{name}-0.1.0-py3-none-any.whl\n  1 public checks" in done.stdout
+    mixed = subprocess.run([sys.executable, "-m", "grader", "kit", *folders, "--out", str(tmp_path / "out"),
+                            "--solution", str(tmp_path / "hw9" / "solution.py")], capture_output=True, text=True)
+    assert mixed.returncode == 2 and "one assignment's answers" in mixed.stderr
+
+
 # ------------------------------------------------------------------------------------ notebooks
 
 def test_check_in_a_real_jupyter_kernel(unpacked: Path, monkeypatch: pytest.MonkeyPatch) -> None:

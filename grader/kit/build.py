@@ -2,12 +2,15 @@
 
 1. Each check module is rewritten (:mod:`grader.kit.transform`): hidden checks removed, the reference
    replaced by recorded answers.
-2. The public checks run, in this process, on two recording submissions: the solution (the reference as
-   a student file) and the solution with every result perturbed (so the checks' failure paths, and the
-   known-bug variants they compute, are asked too). Every question the checks ask the reference, and
-   every call a swapped-in trusted helper answers, is recorded (:mod:`grader.kit.recording`).
-3. The same checks run again on the solution, answered from the recording alone: every check must end as
-   it did with the real reference (full marks), or a public check's inputs are not reproducible.
+2. The public checks run, in this process, on the solution (the reference as a student file): every question
+   the checks ask the reference, and every call a swapped-in trusted helper answers, is recorded
+   (:mod:`grader.kit.recording`). In the same run the solution with its results rounded probes that recording:
+   a check that asks it something the solution never asked depends on the student's own results and is left
+   out of the kit, before anything more is recorded for it.
+3. The kept checks run on the solution with every result perturbed (so their failure paths, and the known-bug
+   variants they compute, are asked and recorded too), then again on the solution, answered from the written
+   answers alone: every check must end as it did with the real reference (full marks), or a public check's
+   inputs are not reproducible.
 4. The engine (loader, sandbox, checks, reports) without the trusted helpers, the rewritten checks and
    the answers go into a wheel; no file of it may hold a line of the reference's code (:mod:`grader.kit.leaks`).
 """
@@ -23,11 +26,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from grader.assignments import Assignment, AssignmentError, resolve
 from grader.kit import answers, leaks
-from grader.kit.recording import Record
+from grader.kit.recording import LIVE, PROBE, RECORD, Record, current_params
 from grader.kit.store import ANSWERS_JSON
 from grader.kit.transform import transform
 from grader.kit.wheel import write_wheel
@@ -41,6 +44,7 @@ LEFT_OUT = {"cli.py", "__main__.py", "sandbox/trusted.py", "sandbox/standins.py"
 STUDENT = GRADER / "kit" / "student"
 TRUSTED_DIR = "trusted_answers"  # grader/sandbox/trusted_answers/<assignment>/<helper>: what the kit's standins.py sends
 PERTURBED_ID = "perturbed"
+ROUNDED_ID = "solution_rounded"  # graded after "solution" (submissions run in order of their file names)
 
 
 class KitError(Exception):
@@ -108,21 +112,19 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
         seconds = {"transform": time.perf_counter() - started}
         subs = _recording_submissions(assignment, settings, solution, work / "subs")
         t0 = time.perf_counter()
-        judge, student, recorded = _record(assignment, folder, subs, made)
+        judge, student, recorded, dependent = _record(assignment, folder, subs, made)
+        drop = frozenset(n for n, cid in made["check_ids"].items() if cid in dependent)
+        if drop:  # left out before the perturbed recording: nothing of theirs is asked twice
+            made = _write_checks(assignment, folder, packages, lines, drop)
+        _record_failure_paths(folder, subs, student)
         seconds["record"] = time.perf_counter() - t0
         trusted_folder = tree / "grader" / "sandbox" / TRUSTED_DIR / assignment.name
-        judge.writer.save(folder, judge.entries)
-        student.save(trusted_folder)
+        judge.writer.save(folder, judge.without(set(drop)))
+        student.save(trusted_folder, set(drop))
         t0 = time.perf_counter()
-        replayed = _replay(folder, {k: subs[k] for k in ("solution", "rounded")})
-        _replay_agrees(assignment, replayed, recorded)
-        dependent = _student_dependent(replayed["rounded"])
-        if dependent:
-            drop = frozenset(n for n, cid in made["check_ids"].items() if cid in dependent)
-            made = _write_checks(assignment, folder, packages, lines, drop)
-            _drop_from_catalog(folder, dependent)
-            judge.writer.save(folder, judge.without(set(drop)))
-            student.save(trusted_folder, set(drop))
+        replayed = _replay(folder, {"solution": subs["solution"]})
+        _replay_agrees(assignment, replayed, recorded, dependent)
+        _drop_from_catalog(folder, dependent)
         seconds["verify"] = time.perf_counter() - t0
         _copy_engine(tree)
         _no_leaks(tree, lines)
@@ -139,6 +141,18 @@ def build_kit(assignment_name: str, out_dir: Path, solution: Path | None = None)
     finally:
         _forget_modules(work)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def build_kits(names: list[str], out_dir: Path, jobs: int) -> list[KitBuild]:
+    """Several kits, built by up to ``jobs`` processes at once (a build keeps state in its process: one each)."""
+    if jobs <= 1 or len(names) <= 1:
+        return [build_kit(name, out_dir) for name in names]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    fresh = {"max_tasks_per_child": 1} if sys.version_info >= (3, 11) else {}  # a fresh process per build
+    with ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn"), **fresh) as pool:
+        return list(pool.map(build_kit, names, [out_dir] * len(names)))
 
 
 # --------------------------------------------------------------------------------------- steps
@@ -177,9 +191,9 @@ def _recording_submissions(assignment: Assignment, settings: dict[str, Any], sol
     subs = {"solution": folder / "solution.py", PERTURBED_ID: folder / f"{PERTURBED_ID}.py"}
     subs["solution"].write_text(source, encoding="utf-8")
     subs[PERTURBED_ID].write_text(perturbed(source), encoding="utf-8")
-    rounded = folder / "rounded.py"  # graded with the solution, after the recording
+    rounded = folder / f"{ROUNDED_ID}.py"  # graded after the solution, on its recording
     rounded.write_text(perturbed(source, ROUNDED), encoding="utf-8")
-    return {**subs, "rounded": rounded}
+    return {**subs, ROUNDED_ID: rounded}
 
 
 def _grade(folder: Path, subs: dict[str, Path]) -> dict[str, dict]:
@@ -203,22 +217,76 @@ def _originals(paths: list[Path]) -> dict[str, Any]:
     return found
 
 
-def _record(assignment: Assignment, folder: Path, subs: dict[str, Path], made: dict) -> tuple[Record, TrustedRecords, dict]:
-    judge, student = Record(judge_only=_originals(made["modules"])), TrustedRecords()
+def _record(assignment: Assignment, folder: Path, subs: dict[str, Path],
+            made: dict) -> tuple[Record, TrustedRecords, dict, set[str]]:
+    """The solution's questions recorded, then the rounded solution probed against them: the checks whose
+    probe asks something the solution never asked depend on the student's own results (left out)."""
+    judge = Record(judge_only=_originals(made["modules"]), mode=_judge_mode)
+    student = TrustedRecords(mode=_trusted_mode)
     answers.register(folder, judge)
     with _recording_trusted(student):
-        recorded = _grade(folder, {k: subs[k] for k in ("solution", PERTURBED_ID)})
+        recorded = _grade(folder, {k: subs[k] for k in ("solution", ROUNDED_ID)})
     _forget_modules(folder)
     solution = recorded["solution"]
     if solution["status"] != "graded" or solution["score"] < solution["max_score"] - 1e-9:
         wrong = [f"{c['id']}: {c['message']}" for c in solution["checks"] if c["status"] != "passed"]
         raise KitError(f"{assignment.path}: the solution does not pass every public check, so its answers cannot "
                        f"be recorded; fix the check or the solution: {'; '.join(wrong) or solution.get('error')}")
-    return judge, student, recorded
+    if judge.probed_early:
+        raise RuntimeError(f"{assignment.path}: the rounded solution was graded before the solution's answers were "
+                           "all recorded (grader/kit/build.py relies on the submissions' order)")
+    return judge, student, recorded, _student_dependent(recorded[ROUNDED_ID])
+
+
+def _record_failure_paths(folder: Path, subs: dict[str, Path], student: "TrustedRecords") -> None:
+    """The perturbed solution's questions (bug variants, "graded alone" re-runs) recorded too, by the kit's
+    checks without those left out."""
+    with _recording_trusted(student), _no_reference_mutants():
+        _grade(folder, {PERTURBED_ID: subs[PERTURBED_ID]})
+    _forget_modules(folder)
+
+
+# The judge-side explanation of a failure by mutants of the reference's source (grader.mutants): it asks the
+# reference directly (nothing recorded), the kit has no reference to run it, and the perturbed run's messages are
+# not kept. (grader.shrink stays: it calls the student's code, so what the stand-ins answer must stay recorded.)
+MUTANT_EXPLANATIONS = (("grader.compare", "explain"), ("grader.gradcheck", "explain"))
+
+
+@contextmanager
+def _no_reference_mutants() -> Iterator[None]:
+    import importlib
+
+    places = [(importlib.import_module(module), name) for module, name in MUTANT_EXPLANATIONS]
+    originals = [getattr(module, name) for module, name in places]
+    for module, name in places:
+        setattr(module, name, _no_explanation)
+    try:
+        yield
+    finally:
+        for (module, name), original in zip(places, originals):
+            setattr(module, name, original)
+
+
+def _no_explanation(got: Any, rtol: float = 1e-5) -> None:
+    return None
+
+
+def _judge_mode() -> str:
+    """The rounded solution probes the recording (it is graded as the kit would grade it); the others record."""
+    return PROBE if ROUNDED_ID in current_params() else RECORD
+
+
+def _trusted_mode() -> str:
+    """Stand-ins in the rounded solution's process answer as the real helpers (not recorded)."""
+    return LIVE if ROUNDED_ID in current_params() else RECORD
 
 
 class TrustedRecords(dict):
     """One recording per trusted helper (the kit sends each helper's answers alone to a student process)."""
+
+    def __init__(self, mode: Callable[[], str] = lambda: RECORD) -> None:
+        super().__init__()
+        self.mode = mode
 
     def entries_count(self) -> int:
         return sum(len(record.entries) for record, _ in self.values())
@@ -246,11 +314,11 @@ def _recording_trusted(records: TrustedRecords) -> Iterator[None]:
     def source_of(helper: str) -> str:
         real = trusted.TRUSTED[helper]
         if helper not in records:
-            record = Record()
-            state = key("trusted", helper)
+            records[helper] = (Record(mode=records.mode), "class" if isinstance(real, type) else "function")
+        if helper not in STAND_INS:  # one recording per helper, over every recording run
+            record, state = records[helper][0], key("trusted", helper)
             STAND_INS[helper] = (answer_class(record, state, helper, real) if isinstance(real, type)
                                  else AnswerFunction(record, state, real, helper))
-            records[helper] = (record, "class" if isinstance(real, type) else "function")
         return f"from grader.kit.build import STAND_INS\n{helper} = STAND_INS[{helper!r}]\n"
 
     saved = standins.source_of
@@ -271,11 +339,14 @@ def _replay(folder: Path, subs: dict[str, Path]) -> dict[str, dict]:
         _forget_modules(folder)
 
 
-def _replay_agrees(assignment: Assignment, replayed: dict[str, dict], recorded: dict[str, dict]) -> None:
-    """The answers alone give the solution the results the reference gave it (full marks)."""
+def _replay_agrees(assignment: Assignment, replayed: dict[str, dict], recorded: dict[str, dict],
+                   dependent: set[str]) -> None:
+    """The answers alone give the solution the results the reference gave it (full marks), on every check kept."""
     again = {c["id"]: c for c in replayed["solution"]["checks"]}
     problems = []
     for c in recorded["solution"]["checks"]:
+        if c["id"].split("[")[0] in dependent:
+            continue
         other = again.get(c["id"], {})
         if (other.get("status"), other.get("message")) != (c["status"], c["message"]):
             problems.append(f"{c['id']}: {c['status']} {c['message']!r} -> {other.get('status')} {other.get('message')!r}")

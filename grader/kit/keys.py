@@ -22,6 +22,9 @@ def encode(value: Any, depth: int = 0) -> Any:
     """A JSON-able, canonical description of ``value`` (equal for equal data)."""
     if depth > MAX_DEPTH:
         return ["deep"]
+    plain = _PLAIN.get(type(value))  # the common exact types first (none of them is an answer node)
+    if plain is not None:
+        return plain(value, depth)
     key_of = getattr(type(value), "_kit_key_of", None)
     if key_of is not None:  # a recorded or replayed answer object: its state key
         return ["obj", key_of(value)]
@@ -34,10 +37,7 @@ def encode(value: Any, depth: int = 0) -> Any:
     if isinstance(value, complex):
         return ["complex", value.real.hex(), value.imag.hex()]
     if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            return ["opaque", "object-array"]
-        data = np.ascontiguousarray(value)
-        return ["nd", data.dtype.str, list(data.shape), hashlib.sha256(data.tobytes()).hexdigest()[:32]]
+        return _array(value, depth)
     if isinstance(value, np.generic):
         return ["np", value.dtype.str, value.tobytes().hex()]
     if isinstance(value, (list, tuple)):
@@ -56,6 +56,26 @@ def encode(value: Any, depth: int = 0) -> Any:
     if isinstance(value, types.MethodType):
         return ["method", encode(value.__self__, depth + 1), value.__func__.__qualname__]
     return ["opaque", type(value).__qualname__]
+
+
+def _array(value: np.ndarray, depth: int) -> Any:
+    if value.dtype == object:
+        return ["opaque", "object-array"]
+    data = np.ascontiguousarray(value)
+    return ["nd", data.dtype.str, list(data.shape), hashlib.sha256(data.tobytes()).hexdigest()[:32]]
+
+
+# What encode() gives these exact types (the same as its isinstance chain below gives them), looked up first.
+_PLAIN = {
+    np.ndarray: _array,
+    str: lambda v, d: ["str", v],
+    bool: lambda v, d: ["bool", v],
+    type(None): lambda v, d: ["NoneType", None],
+    int: lambda v, d: ["int", str(v)],
+    float: lambda v, d: ["float", v.hex()],
+    tuple: lambda v, d: ["tuple", [encode(x, d + 1) for x in v]],
+    list: lambda v, d: ["list", [encode(x, d + 1) for x in v]],
+}
 
 
 def _encode_function(fn: types.FunctionType, depth: int) -> Any:

@@ -10,15 +10,20 @@ import copy
 import importlib
 import os
 import types
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from grader.kit import keys
 from grader.kit.answers import (
-    GOLDEN_MODULE, AnswerFunction, AnswerModule, AnswerObject, Backend, BoundMethod, Node, answer_class,
+    GOLDEN_MODULE, AnswerFunction, AnswerModule, AnswerObject, Backend, BoundMethod, Node, NotInKit, answer_class,
     existing_object, marker_of, question as asked,
 )
+
+# What a recording does with the question being asked (``Record(mode=...)`` says, per question):
+RECORD = "record"  # ask the reference, store the answer
+PROBE = "probe"    # ask the reference, store nothing; a question never recorded is NotInKit (as the kit would say)
+LIVE = "live"      # ask the reference, store nothing (the full grader's behaviour)
 from grader.kit.store import Writer, is_data
 
 
@@ -38,12 +43,14 @@ class _Golden:
 class Record(Backend):
     """Answers from the real reference and stores them (``entries``, arrays in ``writer``)."""
 
-    def __init__(self, judge_only: dict[str, Any] | None = None) -> None:
+    def __init__(self, judge_only: dict[str, Any] | None = None, mode: Callable[[], str] = lambda: RECORD) -> None:
+        self.mode = mode  # RECORD, PROBE or LIVE for the question asked now
         self.entries: dict[str, Any] = {}
         self.writer = Writer()
         self.judge_only = judge_only or {}  # check module name -> the original module (real helpers)
         self.questions = 0
         self.asked_by: dict[str, set[str]] = {}  # question -> the check functions that asked it
+        self.probed = self.probed_early = False  # a PROBE missed; a PROBE ran before a RECORD had finished
 
     # -- the real thing behind a node
     def real(self, node: Any) -> Any:
@@ -78,7 +85,17 @@ class Record(Backend):
             return AnswerFunction(self, state, value, getattr(value, "__name__", "function"))
         return existing_object(self, state, value)
 
+    def _known(self, question: str, what: str) -> None:
+        """In PROBE mode, a question the recording never stored fails as the kit's replay would fail."""
+        if question not in self.entries and self.mode() == PROBE:
+            self.probed_early = self.probed_early or not self.entries
+            self.probed = True
+            raise NotInKit(what)
+
     def _store(self, question: str, answer: dict[str, Any]) -> None:
+        if self.mode() != RECORD:
+            return
+        self.probed_early = self.probed_early or self.probed  # a probe must come after every recording
         self.questions += 1
         self.entries[question] = answer
         self.asked_by.setdefault(question, set()).add(current_check())
@@ -93,6 +110,7 @@ class Record(Backend):
     # -- the backend's questions
     def get(self, node: Any, name: str) -> Any:
         question = keys.key(node._kit_state, "get", name)
+        self._known(question, f"{node._kit_name}.{name}")
         real = getattr(self.real(node), name)
         if isinstance(node, AnswerObject) and isinstance(real, types.MethodType):
             self._store(question, {"method": True})
@@ -103,6 +121,7 @@ class Record(Backend):
 
     def call(self, node: Any, method: str | None, args: tuple, kwargs: dict) -> Any:
         question = asked(node, method, args, kwargs)
+        self._known(question, f"{node._kit_name}{'.' + method if method else ''}(...)")
         target = getattr(self.real(node), method) if method is not None else self.real(node)
         before = _snapshot(args, kwargs)
         answer: dict[str, Any] = {}
@@ -126,6 +145,7 @@ class Record(Backend):
     def new(self, instance: AnswerObject, args: tuple, kwargs: dict) -> None:
         cls = type(instance)
         question = keys.key(cls._kit_class_state, "new", cls.__qualname__, args, kwargs)
+        self._known(question, f"{cls.__name__}(...)")
         real_cls = _real_class(cls)
         try:
             real = real_cls(*_unwrap(args), **_unwrap(kwargs))
@@ -145,6 +165,13 @@ def current_check() -> str:
     """The test function pytest is running now (``test_x`` of ``path::test_x[solution] (call)``), or ``""``."""
     running = os.environ.get("PYTEST_CURRENT_TEST", "")
     return running.split("::")[-1].split("[")[0].split(" ")[0] if "::" in running else ""
+
+
+def current_params() -> list[str]:
+    """The parameter ids of the test pytest is running now (``test_x[rounded]`` -> ``["rounded"]``: the
+    submission, and a case if the check has some)."""
+    running = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    return running.rsplit("[", 1)[1].rstrip("]").split("-") if running.endswith("]") else []
 
 
 def exc_from(raised: list[str]) -> Exception:
@@ -227,9 +254,14 @@ def _changed(before: list[tuple[list, Any]], args: tuple, kwargs: dict) -> list[
         if new is None or any(path[:len(c)] == c for c, _ in changed):
             continue
         if isinstance(new, np.ndarray):
-            differs = not isinstance(old, np.ndarray) or keys.encode(old) != keys.encode(new)
+            differs = not isinstance(old, np.ndarray) or not _same_bytes(old, new)
         else:
             differs = old != _shape_of(new)
         if differs and is_data(new):
             changed.append((path, copy.deepcopy(new)))
     return changed
+
+
+def _same_bytes(old: np.ndarray, new: np.ndarray) -> bool:
+    """Equal as keys see arrays (dtype, shape, bytes), without hashing them."""
+    return old.dtype.str == new.dtype.str and old.shape == new.shape and old.tobytes() == new.tobytes()
