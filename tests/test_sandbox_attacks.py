@@ -89,7 +89,16 @@ def ordinary_user_command() -> list[str] | None:
     candidate = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
     if not os.path.exists(candidate) or shutil.which("setpriv") is None:
         return None
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all", candidate]
+    command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all", candidate]
+    # the test environment's packages must be readable by that user (not so for an interpreter under /root)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT), *user_site_packages()])}
+    probe = subprocess.run([*command, "-c", "import numpy, jinja2, nbformat, pytest"], env=env, cwd="/",
+                           capture_output=True)
+    return command if probe.returncode == 0 else None
+
+
+def user_site_packages() -> list[str]:
+    return [p for p in sys.path if p.endswith("site-packages")]
 
 
 def installed_copy(base: Path) -> Path:
@@ -132,8 +141,7 @@ def grade_batch(tmp_path: Path, as_user: bool, installed: bool = False) -> dict:
         command = [sys.executable, "-S"]
     if as_user:
         command = ordinary_user_command()
-        site = [p for p in sys.path if p.endswith("site-packages")]
-        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT), *site])
+        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT), *user_site_packages()])
         for path in (out, tmp_path):
             os.chown(path, NOBODY, NOBODY)
     try:
@@ -207,7 +215,7 @@ def test_attacks_earn_nothing_from_a_non_editable_install(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or ordinary_user_command() is None,
-                    reason="needs root to become an ordinary user, and a Python that user can run")
+                    reason="needs root to become an ordinary user, and a Python (with the test packages) that user can run")
 def test_attacks_earn_nothing_as_an_ordinary_user():
     base = Path(tempfile.mkdtemp(prefix="dlfs-attacks-"))  # pytest's tmp_path is private to root
     try:
