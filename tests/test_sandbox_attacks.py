@@ -142,6 +142,7 @@ def grade_batch(tmp_path: Path, as_user: bool, installed: bool = False) -> dict:
     if as_user:
         command = ordinary_user_command()
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT), *user_site_packages()])
+        env["GRADER_SECRET_FILE"] = str(tmp_path / "secret.key")  # the user's own key: the test key is root's (0600)
         for path in (out, tmp_path):
             os.chown(path, NOBODY, NOBODY)
     try:
