@@ -8,6 +8,7 @@ found) followed by the attack's own file; ``@@TOKEN@@``, ``@@PORT@@`` and ``@@OU
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -83,6 +84,7 @@ def leftovers(token: str) -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
 def ordinary_user_command() -> list[str] | None:
     """A Python the ordinary user can run (this one may live under /root) with this checkout and the
     test environment's packages on its path, or None."""
@@ -215,9 +217,10 @@ def test_attacks_earn_nothing_from_a_non_editable_install(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.geteuid() != 0 or ordinary_user_command() is None,
-                    reason="needs root to become an ordinary user, and a Python (with the test packages) that user can run")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become an ordinary user")
 def test_attacks_earn_nothing_as_an_ordinary_user():
+    if ordinary_user_command() is None:  # asked here, not at import: it starts a Python to find out
+        pytest.skip("needs a Python (with the test packages) that an ordinary user can run")
     base = Path(tempfile.mkdtemp(prefix="dlfs-attacks-"))  # pytest's tmp_path is private to root
     try:
         run = grade_batch(base, as_user=True)
