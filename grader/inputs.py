@@ -19,6 +19,18 @@ In a check::
         assert_close(student.relu(x), ref.relu(x), what="relu(x) for x of shape (4, 5)")
 
 ``hidden_rng(n)`` gives independent streams within one check (n = 0, 1, 2, ...).
+
+**Twins of public cases.** A public case can be hard-coded: a file that returns the recorded answers of the
+public inputs, keyed by input, would pass. So a check that passes on public inputs only (it drew no keyed
+input) is run a second time, as its *twin*: the same check function, where every public input is replaced
+by a keyed input of the same kind (same shape, dtype, value range and settings): ``golden(name)`` gives the
+case rebuilt from a keyed generator (``reference.golden.twin_case``) and :func:`example` a keyed value in the
+literal's range. The check earns its points only if the twin passes too (``grader.credit``); the twin's
+message is redacted like any keyed case's. An honest partial implementation that handles the public case's
+kind of input passes its twin as well. In a check::
+
+    x = example(np.array([3.0, 4.0]))            # [3, 4] in the public run, keyed values in [3, 4] in the twin
+    x = example(5.0, low=1.0, high=10.0)         # 5.0, or a keyed float in [1, 10]
 """
 from __future__ import annotations
 
@@ -34,6 +46,8 @@ class _Current:
     keyring: Keyring | None = None
     check_id: str = ""
     drew_hidden: bool = False
+    twin: bool = False  # running the twin of a public check (grader.plugin)
+    examples: int = 0  # example() values drawn so far in this run (each twin value has its own stream)
 
 
 _CURRENT = _Current()
@@ -45,9 +59,59 @@ def begin_check(keyring: Keyring, check_id: str) -> None:
     _CURRENT = _Current(keyring, check_id)
 
 
+def begin_twin(keyring: Keyring, check_id: str) -> None:
+    """The plugin calls this before it runs the twin of a public check: its inputs are keyed from here on."""
+    global _CURRENT
+    _CURRENT = _Current(keyring, check_id, drew_hidden=True, twin=True)
+
+
 def drew_hidden() -> bool:
     """Has the current check drawn hidden inputs (so far)?"""
     return _CURRENT.drew_hidden
+
+
+def in_twin() -> bool:
+    """Is the current run the twin of a public check (public inputs replaced by keyed ones of the same kind)?"""
+    return _CURRENT.twin
+
+
+def twin_drew() -> bool:
+    """Did the twin run replace any public input (an ``example`` value or a ``golden`` case)? A check whose
+    inputs are all unwrapped literals has a twin identical to itself."""
+    return _CURRENT.examples > 0
+
+
+def note_twin_input() -> None:
+    """A public input was replaced by its twin (called by the ``golden`` fixture)."""
+    _CURRENT.examples += 1
+
+
+def example(value, low: float | None = None, high: float | None = None):
+    """A public input of a check (a literal the course notes or the kit show): ``value`` itself, except in the
+    twin run, where it is a keyed value of the same kind: same shape and dtype, drawn uniformly from
+    [``low``, ``high``] (default: the range of ``value``'s own entries; a single number x gets
+    [x - (|x| + 1)/2, x + (|x| + 1)/2]). Integer and boolean values stay as they are unless ``low`` and
+    ``high`` are given (then integers in [low, high])."""
+    current = _CURRENT
+    if not current.twin:
+        return value
+    current.examples += 1
+    rng = current_keyring().rng(f"twin\0{current.check_id}", current.examples)
+    array = np.asarray(value)
+    if array.dtype.kind in "biu" and (low is None or high is None):
+        return value
+    if low is None or high is None:
+        lo, hi = float(np.min(array)), float(np.max(array))
+        if lo == hi:
+            lo, hi = lo - (abs(lo) + 1) / 2, hi + (abs(hi) + 1) / 2
+        low, high = (lo if low is None else low), (hi if high is None else high)
+    if array.dtype.kind in "biu":
+        drawn = rng.integers(int(low), int(high) + 1, size=array.shape).astype(array.dtype)
+    else:
+        drawn = rng.uniform(low, high, size=array.shape).astype(array.dtype if array.dtype.kind == "f" else float)
+    if isinstance(value, np.ndarray):
+        return drawn
+    return type(value)(drawn.item()) if isinstance(value, (int, float)) else drawn.tolist()
 
 
 def hidden_rng(stream: int | str = 0) -> np.random.Generator:
@@ -64,6 +128,27 @@ def current_keyring() -> Keyring:
     if _CURRENT.keyring is None:
         _CURRENT.keyring = Keyring.from_file()
     return _CURRENT.keyring
+
+
+_TWIN_CASES: dict[tuple[str, str], object] = {}
+
+
+def golden_case(assignment: str, name: str):
+    """The golden case ``name`` of ``assignment`` (``reference.golden``), or in the twin run its keyed twin
+    (the same for every submission under one key, so it is computed once per judge process)."""
+    from reference.golden import load, twin_case
+
+    if not _CURRENT.twin:
+        cases = load(assignment)
+        if name not in cases:
+            raise KeyError(f"no golden case {name!r} for {assignment}; regenerate: python -m reference.golden")
+        return cases[name]
+    note_twin_input()
+    keyring = current_keyring()
+    key = (keyring.fingerprint(), name)
+    if key not in _TWIN_CASES:
+        _TWIN_CASES[key] = twin_case(name, keyring.rng(f"twin-case\0{name}"))
+    return _TWIN_CASES[key]
 
 
 class Inputs:

@@ -11,7 +11,10 @@ Load it with ``-p grader.plugin``. It
 * sets the time limit of each check and the seeds of its calls, derived from the instructor's secret
   (grader/secret.py; ``--grader-secret FILE``), enforces the per-submission budget,
 * gives checks their hidden inputs (grader/inputs.py: ``hidden_rng``, the ``inputs`` fixture) and redacts
-  the expected values from the verdict of a check that used them (grader/redact.py), and
+  the expected values from the verdict of a check that used them (grader/redact.py),
+* runs the *twin* of a public check that passed (the same check with its public inputs replaced by keyed ones
+  of the same kind, grader/inputs.py) and puts the twin's outcome in the verdict (``twin``), which
+  grader/credit.py uses: a public case earns its points only alongside its twin, and
 * attaches each check's verdict to its test report (``user_properties``), where
   :class:`grader.collect.VerdictCollector` picks it up in the controlling process.
 
@@ -27,6 +30,7 @@ import pytest
 
 from grader import inputs as hidden_inputs
 from grader.checks import CheckInfo, info_of
+from grader.credit import CONDITIONAL_KINDS
 from grader.errors import StudentTimeout
 from grader.manifest import Limits, Manifest
 from grader.redact import redact_verdict
@@ -34,6 +38,7 @@ from grader.secret import Keyring
 from grader.verdicts import verdict
 
 MANIFEST = pytest.StashKey[Manifest]()
+TWIN = pytest.StashKey[dict]()
 LEDGER = pytest.StashKey["Ledger"]()
 KEYRING = pytest.StashKey[Keyring]()
 VERDICT_PROPERTY = "grader.verdict"
@@ -152,18 +157,8 @@ def student(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Any:
     """``golden("softmax/seed")`` -> the reference case (``.inputs``, ``.outputs``) of this assignment."""
-    from reference.golden import load
-
     assignment = getattr(request.module, "ASSIGNMENT", None) or Path(request.module.__file__).parent.name
-    cases = load(assignment)
-
-    def get(name: str) -> Any:
-        try:
-            return cases[name]
-        except KeyError:
-            raise KeyError(f"no golden case {name!r} for {assignment}; regenerate: python -m reference.golden")
-
-    return get
+    return lambda name: hidden_inputs.golden_case(assignment, name)  # its keyed twin in a twin run
 
 
 @pytest.fixture
@@ -188,6 +183,38 @@ def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
     proxy.set_context(info.id, ledger.timeout_for(submission, info),
                       seeds=lambda n, check=info.id: keyring.seed(check, n))
     yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
+    """After a public check passed (it drew no keyed input), run its twin (see grader/inputs.py)."""
+    outcome = yield
+    info = info_of(pyfuncitem)
+    if (info is None or outcome.excinfo is not None or hidden_inputs.drew_hidden()
+            or info.kind in CONDITIONAL_KINDS or "student" not in pyfuncitem.funcargs):
+        return
+    pyfuncitem.stash[TWIN] = _run_twin(pyfuncitem, info)
+
+
+def _run_twin(item: pytest.Function, info: CheckInfo) -> dict[str, Any]:
+    """The twin's outcome: ``{"status", "message"}`` (message redacted: the twin's inputs are keyed), or
+    ``{"status": "none"}`` when the check has no public input to replace (all its inputs are literals not
+    wrapped in ``example``): then the twin would be the public run again."""
+    keyring = item.config.stash[KEYRING]
+    proxy = item.funcargs["student"]
+    hidden_inputs.begin_twin(keyring, info.id)
+    proxy.set_context(info.id, item.config.stash[LEDGER].timeout_for(proxy.loaded.id, info),
+                      seeds=lambda n, label=f"twin\0{info.id}": keyring.seed(label, n))
+    args = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
+    try:
+        item.obj(**args)
+        exc = None
+    except Exception as raised:  # noqa: BLE001 - any outcome of the twin becomes its verdict
+        exc = raised
+    if not hidden_inputs.twin_drew():
+        return {"status": "none"}
+    record = redact_verdict(verdict(info, exc))
+    return {"status": record["status"], "message": record["message"]}
 
 
 def _add_process_facts(record: dict[str, Any], proxy: Any) -> None:
@@ -241,8 +268,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
         exc = call.excinfo.value if call.excinfo is not None else None
         record = verdict(info, exc)
-        if hidden_inputs.drew_hidden():
+        if hidden_inputs.drew_hidden() and TWIN not in item.stash:
             record = redact_verdict(record)
+        if call.when == "call" and TWIN in item.stash:
+            record["twin"] = item.stash[TWIN]
         record["submission"] = submission
         proxy = getattr(item, "funcargs", {}).get("student")
         if proxy is not None:
