@@ -90,8 +90,9 @@ def example(value, low: float | None = None, high: float | None = None):
     """A public input of a check (a literal the course notes or the kit show): ``value`` itself, except in the
     twin run, where it is a keyed value of the same kind: same shape and dtype, drawn uniformly from
     [``low``, ``high``] (default: the range of ``value``'s own entries; a single number x gets
-    [x - (|x| + 1)/2, x + (|x| + 1)/2]). Integer and boolean values stay as they are unless ``low`` and
-    ``high`` are given (then integers in [low, high])."""
+    [x - (|x| + 1)/2, x + (|x| + 1)/2]), and arranged in the same order as ``value``'s entries (increasing
+    scores stay increasing, the maximum stays in its place). Integer and boolean values stay as they are unless
+    ``low`` and ``high`` are given (then integers in [low, high])."""
     current = _CURRENT
     if not current.twin:
         return value
@@ -109,6 +110,7 @@ def example(value, low: float | None = None, high: float | None = None):
         drawn = rng.integers(int(low), int(high) + 1, size=array.shape).astype(array.dtype)
     else:
         drawn = rng.uniform(low, high, size=array.shape).astype(array.dtype if array.dtype.kind == "f" else float)
+    drawn = _in_the_same_order(drawn, array)
     if isinstance(value, np.ndarray):
         return drawn
     return type(value)(drawn.item()) if isinstance(value, (int, float)) else drawn.tolist()
@@ -128,6 +130,16 @@ def current_keyring() -> Keyring:
     if _CURRENT.keyring is None:
         _CURRENT.keyring = Keyring.from_file()
     return _CURRENT.keyring
+
+
+def _in_the_same_order(drawn: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``drawn``'s values rearranged so that its entries are ordered as ``like``'s are (the smallest where
+    ``like`` has its smallest, ...): increasing scores stay increasing, a row's maximum stays where it was."""
+    if drawn.size < 2:
+        return drawn
+    out = np.empty(drawn.size, dtype=drawn.dtype)
+    out[np.argsort(like.reshape(-1), kind="stable")] = np.sort(drawn.reshape(-1))
+    return out.reshape(drawn.shape)
 
 
 _TWIN_CASES: dict[tuple[str, str], object] = {}

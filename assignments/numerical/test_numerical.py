@@ -7,7 +7,7 @@ import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
-from grader.inputs import hidden_rng
+from grader.inputs import example, hidden_rng
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import numerical as ref
 from grader.sandbox.testfns import TEST_FUNCTIONS
@@ -34,7 +34,7 @@ def test_sigmoid_golden(student, golden):
 @check("sigmoid", "shape", points=0.5)
 def test_sigmoid_any_shape_and_large_inputs(student):
     """Keeps a 3-D input's shape and stays finite for |x| up to 700."""
-    x = np.linspace(-700, 700, 24).reshape(2, 3, 4)
+    x = example(np.linspace(-700, 700, 24).reshape(2, 3, 4))
     assert_close(student.sigmoid(x), ref.sigmoid(x), what="sigmoid(x) for x in [-700, 700], shape (2, 3, 4)",
                  atol=1e-12)
 
@@ -95,7 +95,8 @@ def _batch_variants(x: np.ndarray) -> dict[str, np.ndarray]:
 @check("softmax", "property", points=0.5)
 def test_softmax_stable_for_large_inputs(student):
     """softmax([1000, 1001, 1002]) is finite and sums to 1 (subtract the max first)."""
-    for x in (np.array([1000.0, 1001.0, 1002.0]), np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]])):
+    for x in (example(np.array([1000.0, 1001.0, 1002.0]), low=990.0, high=1010.0),
+              example(np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]]))):
         got = as_array(student.softmax(x), what=f"softmax({x.tolist()})", shape=x.shape)
         if not np.all(np.isfinite(got)):
             fail(f"softmax({x.tolist()}) gave {got.tolist()}: exp(1000) overflows to inf. "
@@ -215,7 +216,7 @@ def test_numerical_diff_matches_central_difference(student):
     """Central difference with h = 1e-4 on two scalar functions at several points."""
     for name, points in (("cubic_1d", (-1.5, 0.3, 2.0)), ("sin_1d", (0.0, 1.2))):
         f = _scalar_fn(name)
-        for x in points:
+        for x in map(example, points):
             expected = ref.numerical_diff(f, x)
             forward = (f(x + H) - f(x)) / H
             assert_scalar_close(student.numerical_diff(student.testfn(name), x), expected,
@@ -229,10 +230,11 @@ def test_numerical_diff_matches_central_difference(student):
 @check("numerical_diff", "property", points=1)
 def test_numerical_diff_is_exact_on_quadratics(student):
     """On f(x) = x**2 the central difference is exact: numerical_diff(f, 3) = 6 up to rounding."""
-    got = student.numerical_diff(student.testfn("square_1d"), 3.0)
-    assert_scalar_close(got, 6.0, what="numerical_diff(f, 3.0) for f(x) = x**2", rtol=1e-6,
-                        variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`": 6.0 * H * H,
-                                  "a forward difference (f(x+h) - f(x)) / h: use the central one": 6.0 + H})
+    x = example(3.0)
+    got = student.numerical_diff(student.testfn("square_1d"), x)
+    assert_scalar_close(got, 2 * x, what=f"numerical_diff(f, {x:g}) for f(x) = x**2", rtol=1e-6,
+                        variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`": 2 * x * H * H,
+                                  "a forward difference (f(x+h) - f(x)) / h: use the central one": 2 * x + H})
 
 
 # ---------------------------------------------------------------- numerical_gradient
@@ -261,8 +263,8 @@ def _gradient_case(student, name: str, x: np.ndarray, what: str, variants=None):
 @check("numerical_gradient", "golden", points=1)
 def test_numerical_gradient_1d(student):
     """The gradient of x0**2 + x1**2 at [3, 4] is [6, 8]."""
-    x = np.array([3.0, 4.0])
-    _gradient_case(student, "sum_squares", x, "numerical_gradient(f, [3.0, 4.0]) for f = x0**2 + x1**2",
+    x = example(np.array([3.0, 4.0]), low=-5.0, high=5.0)
+    _gradient_case(student, "sum_squares", x, f"numerical_gradient(f, {x.tolist()}) for f = x0**2 + x1**2",
                    variants={"`/ 2*h` divides by 2 and then multiplies by h: write `/ (2*h)`": 2 * x * H * H})
 
 
@@ -319,10 +321,11 @@ def _descent_case(student, name: str, x0: np.ndarray, lr: float, steps: int, wha
 def test_gradient_descent_golden_seed(student):
     """The lecture's example: f = x0**2 + x1**2 from [-3, 4], lr = 0.1: 100 steps end at [0, 0]; after 10 steps
     it is still on its way, at 0.8**10 * [-3, 4]."""
-    _descent_case(student, "sum_squares", np.array([-3.0, 4.0]), 0.1, 10,
-                  "gradient_descent(f, [-3, 4], lr=0.1, step_num=10)", atol=1e-8)
-    _descent_case(student, "sum_squares", np.array([-3.0, 4.0]), 0.1, 100,
-                  "gradient_descent(f, [-3, 4], lr=0.1, step_num=100)", atol=1e-8)
+    x0 = example(np.array([-3.0, 4.0]), low=-5.0, high=5.0)
+    _descent_case(student, "sum_squares", x0, 0.1, 10,
+                  f"gradient_descent(f, {x0.tolist()}, lr=0.1, step_num=10)", atol=1e-8)
+    _descent_case(student, "sum_squares", x0, 0.1, 100,
+                  f"gradient_descent(f, {x0.tolist()}, lr=0.1, step_num=100)", atol=1e-8)
 
 
 @check("gradient_descent", "golden", points=1.25, hidden=True)
