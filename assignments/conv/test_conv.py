@@ -20,7 +20,7 @@ from grader.checks import CheckFailed, check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
 from grader.errors import StudentError
 from grader.gradcheck import check_gradient, layer_gradcheck, numeric_gradient, param_gradcheck
-from grader.inputs import golden_case, hidden_rng
+from grader.inputs import example, golden_case, hidden_rng
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import conv as ref
 
@@ -410,12 +410,20 @@ def check_gradient_or_named(analytic: np.ndarray, f: Callable, x: np.ndarray, *,
     check_gradient(analytic, f, x, what=what, rng=hidden_rng(131))
 
 
-def _seed_losses(student, epochs: tuple[int, ...]) -> list[float]:
-    """The MSE on the notes' problem after each number of epochs, recomputed here from the returned w, b."""
+def _seed_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The notes' x, w, b, target (seed 001); in the twin run, keyed values of the same sizes and ranges."""
+    return (example(SEED_X, low=0.0, high=1.0), example(SEED_W, low=0.5, high=1.5), example(SEED_B, low=0.0, high=1.0),
+            example(SEED_T, low=0.0, high=1.0))
+
+
+def _seed_losses(student, epochs: tuple[int, ...], problem: tuple = (SEED_X, SEED_W, SEED_B, SEED_T)) -> list[float]:
+    """The MSE on the notes' problem (or ``problem``) after each number of epochs, recomputed here from the
+    returned w, b."""
+    x, w0, b0, t = problem
     losses = []
     for n in epochs:
-        w, b = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, n, f"conv1d_train(..., epochs={n})")
-        losses.append(ref.mse_loss(ref.conv1d(SEED_X, w, b), SEED_T))
+        w, b = _train(student, x, w0, b0, t, SEED_LR, n, f"conv1d_train(..., epochs={n})")
+        losses.append(ref.mse_loss(ref.conv1d(x, w, b), t))
     return losses
 
 
@@ -424,12 +432,12 @@ def test_conv1d_train_lowers_the_loss(student):
     """On the notes' problem the loss falls epoch after epoch and ends at most 1 % above the reference's
     after 200 epochs (the loss is recomputed here from the returned w, b)."""
     epochs = (1, 5, 20, 50, 200)
-    reference = [ref.mse_loss(ref.conv1d(SEED_X, *ref.conv1d_train(SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, n)), SEED_T)
-                 for n in epochs]
-    start = ref.mse_loss(ref.conv1d(SEED_X, SEED_W, SEED_B), SEED_T)
+    x, w, b, t = problem = _seed_problem()
+    reference = [ref.mse_loss(ref.conv1d(x, *ref.conv1d_train(x, w, b, t, SEED_LR, n)), t) for n in epochs]
+    start = ref.mse_loss(ref.conv1d(x, w, b), t)
 
     def body() -> None:
-        curve = _seed_losses(student, epochs)
+        curve = _seed_losses(student, epochs, problem)
         losses = [start, *curve]
         details = {"type": "curves", "label": "MSE", "x_label": "epochs " + ", ".join(map(str, epochs)),
                    "student": curve, "reference": reference}

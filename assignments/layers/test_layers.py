@@ -27,7 +27,7 @@ from grader.compare import as_array, assert_close, assert_scalar_close, assert_u
 from grader.errors import StudentError, StudentRaised
 from grader.partial import graded_alone
 from grader.gradcheck import check_gradient, layer_gradcheck, off_kinks, param_gradcheck
-from grader.inputs import current_keyring, hidden_rng
+from grader.inputs import current_keyring, example, hidden_rng
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import layers as ref
 
@@ -737,12 +737,14 @@ def _grad_variants(expected: dict[str, np.ndarray], n: int) -> dict[str, dict[st
 @check("TwoLayerNet", "shape", points=0.5)
 def test_twolayernet_params(student):
     """params holds W1 (in, hidden), b1 (hidden,), W2 (hidden, out), b2 (out,); W1's spread follows weight_init_std."""
-    _, small = _own_net(student, (64, 30, 10), 0.01)
-    _, large = _own_net(student, (64, 30, 10), 0.5)
-    for std, params in ((0.01, small), (0.5, large)):
+    sizes = (example(64, low=48, high=80), example(30, low=20, high=40), example(10, low=5, high=15))
+    stds = (example(0.01, low=0.005, high=0.02), example(0.5, low=0.3, high=0.8))
+    _, small = _own_net(student, sizes, stds[0])
+    _, large = _own_net(student, sizes, stds[1])
+    for std, params in ((stds[0], small), (stds[1], large)):
         got = float(np.std(params["W1"]))
         if not 0.8 * std < got < 1.2 * std:
-            fail(f"TwoLayerNet(64, 30, 10, weight_init_std={std}): the entries of W1 have standard deviation "
+            fail(f"TwoLayerNet({', '.join(map(str, sizes))}, weight_init_std={std:.3g}): the entries of W1 have standard deviation "
                  f"{got:.4g}, expected about {std}: draw W1 and W2 as weight_init_std * np.random.randn(...)")
 
 

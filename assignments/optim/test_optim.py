@@ -23,7 +23,7 @@ import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_shape, assert_unchanged
-from grader.inputs import hidden_rng
+from grader.inputs import example, hidden_rng
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import optim as ref
 
@@ -522,7 +522,7 @@ def _within(value: float, target: float, se: float) -> bool:
 
 def _statistics_check(student: Any, name: str) -> None:
     """Mean 0 and the contract's variance within 3 standard errors; a failing draw is confirmed on a second one."""
-    fan_in, fan_out = INIT_FAN
+    fan_in, fan_out = example(INIT_FAN[0], low=300, high=500), example(INIT_FAN[1], low=200, high=400)
     variance, known = _init_variances(name, fan_in, fan_out)
     n = fan_in * fan_out
     for attempt in range(2):
@@ -546,7 +546,7 @@ def _statistics_check(student: Any, name: str) -> None:
 
 def _rng_check(student: Any, name: str) -> None:
     """The same seed gives the same array, another seed another array (the driver makes the generators)."""
-    fan_in, fan_out = 50, 40
+    fan_in, fan_out = example(50, low=40, high=60), example(40, low=30, high=50)
     draws = student.run_driver("init_with_rng", student.get(name), fan_in, fan_out, [5, 5, 6])
     if not isinstance(draws, list) or len(draws) != 3:
         fail(f"{name}(fan_in, fan_out, rng=...) could not be called three times")
