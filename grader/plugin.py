@@ -109,6 +109,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if budget is not None:
         manifest.limits.budget_seconds = budget
     config.stash[MANIFEST] = manifest
+    from grader.sandbox import rootfs
+
+    rootfs.permit(manifest.packages)  # before the fork server boots (at session start)
     config.stash[LEDGER] = Ledger(manifest.limits.budget_seconds)
     secret = config.getoption("--grader-secret")
     config.stash[KEYRING] = Keyring.from_file(Path(secret) if secret else None)
