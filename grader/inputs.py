@@ -48,6 +48,7 @@ class _Current:
     drew_hidden: bool = False
     twin: bool = False  # running the twin of a public check (grader.plugin)
     examples: int = 0  # example() values drawn so far in this run (each twin value has its own stream)
+    public: int = 0  # public inputs (example() values, golden cases) this check used
 
 
 _CURRENT = _Current()
@@ -81,9 +82,10 @@ def twin_drew() -> bool:
     return _CURRENT.examples > 0
 
 
-def note_twin_input() -> None:
-    """A public input was replaced by its twin (called by the ``golden`` fixture)."""
-    _CURRENT.examples += 1
+def used_public() -> bool:
+    """Did the current check take a public input through :func:`example` or a golden case? (Then it has a twin
+    even if it also drew keyed numbers, e.g. a gradient check's random directions.)"""
+    return _CURRENT.public > 0
 
 
 def example(value, low: float | None = None, high: float | None = None):
@@ -95,6 +97,7 @@ def example(value, low: float | None = None, high: float | None = None):
     ``low`` and ``high`` are given (then integers in [low, high])."""
     current = _CURRENT
     if not current.twin:
+        current.public += 1
         return value
     current.examples += 1
     rng = current_keyring().rng(f"twin\0{current.check_id}", current.examples)
@@ -151,11 +154,12 @@ def golden_case(assignment: str, name: str):
     from reference.golden import load, twin_case
 
     if not _CURRENT.twin:
+        _CURRENT.public += 1
         cases = load(assignment)
         if name not in cases:
             raise KeyError(f"no golden case {name!r} for {assignment}; regenerate: python -m reference.golden")
         return cases[name]
-    note_twin_input()
+    _CURRENT.examples += 1
     keyring = current_keyring()
     key = (keyring.fingerprint(), name)
     if key not in _TWIN_CASES:

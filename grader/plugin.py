@@ -39,6 +39,7 @@ from grader.verdicts import verdict
 
 MANIFEST = pytest.StashKey[Manifest]()
 TWIN = pytest.StashKey[dict]()
+DREW_HIDDEN = pytest.StashKey[bool]()  # whether the check itself (not its twin) drew keyed inputs
 LEDGER = pytest.StashKey["Ledger"]()
 KEYRING = pytest.StashKey[Keyring]()
 VERDICT_PROPERTY = "grader.verdict"
@@ -190,11 +191,14 @@ def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
-    """After a public check passed (it drew no keyed input), run its twin (see grader/inputs.py)."""
+    """After a public check passed (it drew no keyed input, or it took public inputs through ``example`` or a
+    golden case), run its twin (see grader/inputs.py)."""
     outcome = yield
+    pyfuncitem.stash[DREW_HIDDEN] = hidden_inputs.drew_hidden()
     info = info_of(pyfuncitem)
-    if (info is None or outcome.excinfo is not None or hidden_inputs.drew_hidden()
-            or info.kind in CONDITIONAL_KINDS or "student" not in pyfuncitem.funcargs):
+    if (info is None or outcome.excinfo is not None or info.kind in CONDITIONAL_KINDS
+            or "student" not in pyfuncitem.funcargs
+            or (hidden_inputs.drew_hidden() and not hidden_inputs.used_public())):
         return
     pyfuncitem.stash[TWIN] = _run_twin(pyfuncitem, info)
 
@@ -271,7 +275,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
         exc = call.excinfo.value if call.excinfo is not None else None
         record = verdict(info, exc)
-        if hidden_inputs.drew_hidden() and TWIN not in item.stash:
+        if item.stash.get(DREW_HIDDEN, hidden_inputs.drew_hidden()):
             record = redact_verdict(record)
         if call.when == "call" and TWIN in item.stash:
             record["twin"] = item.stash[TWIN]

@@ -382,21 +382,22 @@ def test_conv1d_train_gradient(student):
     The loss differentiated is the reference's mse_loss(conv1d(x, w, b), target), in the judge.
     """
     what = "the gradient of one conv1d_train epoch, (w_before - w_after) / lr, on the notes' problem"
-    true_dw, true_db = _true_gradient(SEED_X, SEED_W, SEED_B, SEED_T)
-    seed_dw, seed_db = _seed_gradient(SEED_X, SEED_W, SEED_B, SEED_T)
-    N = len(SEED_T)
+    x, w, b, t = _seed_problem()
+    true_dw, true_db = _true_gradient(x, w, b, t)
+    seed_dw, seed_db = _seed_gradient(x, w, b, t)
+    N = len(t)
     dw_variants = {SEED_GRADIENT: seed_dw, MEAN_DROPPED: N * true_dw, PER_OUTPUT_SUMS: seed_dw / N,
                    "the gradient has the wrong sign: " + UPHILL: -true_dw}
     db_variants = {SEED_GRADIENT: np.array([seed_db]), MEAN_DROPPED: np.array([N * true_db]),
                    "the gradient has the wrong sign": np.array([-true_db])}
 
     def body() -> None:
-        w1, b1 = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, 1, "conv1d_train(..., epochs=1)")
-        dw, db = (SEED_W - w1) / SEED_LR, (float(SEED_B[0]) - b1) / SEED_LR
-        check_gradient_or_named(dw, lambda v: ref.mse_loss(ref.conv1d(SEED_X, v, SEED_B), SEED_T), SEED_W,
+        w1, b1 = _train(student, x, w, b, t, SEED_LR, 1, "conv1d_train(..., epochs=1)")
+        dw, db = (w - w1) / SEED_LR, (float(b[0]) - b1) / SEED_LR
+        check_gradient_or_named(dw, lambda v: ref.mse_loss(ref.conv1d(x, v, b), t), w,
                                 what=f"{what}: dw", variants=dw_variants)
-        check_gradient_or_named(np.array([db]), lambda v: ref.mse_loss(ref.conv1d(SEED_X, SEED_W, v), SEED_T),
-                                SEED_B.copy(), what=f"{what}: db", variants=db_variants)
+        check_gradient_or_named(np.array([db]), lambda v: ref.mse_loss(ref.conv1d(x, w, v), t),
+                                b.copy(), what=f"{what}: db", variants=db_variants)
 
     graded_alone(student, "conv1d_train", TRAIN_HELPERS, body)
 
@@ -652,6 +653,12 @@ def _layer_mutation(student, layer, x: np.ndarray, dout_seed: int, what: str) ->
                  rtol=1e-12, atol=1e-12,
                  variants={"backward changes what forward cached (or keeps state between calls): the same dout "
                            "must give the same dx every time": 2 * dx1})
+    # every call so far, of every check, also compared its arguments (objects put here as well): none is "watched"
+    assert_calls_left_inputs_alone(student, f"{what}.forward", {0: "its input x", "x": "its input x"},
+                                   what=f"{what}.forward(x)")
+    assert_calls_left_inputs_alone(student, f"{what}.backward", {0: "its input dout", "dout": "its input dout"},
+                                   what=f"{what}.backward(dout)",
+                                   hint="build new arrays instead of writing into dout (e.g. dout[...] = 0 or dout *= ...)")
     x_handle.release()
     dout_handle.release()
 

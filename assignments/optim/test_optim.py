@@ -279,15 +279,18 @@ def _grads_check(student: Any, cls: str, seed: int) -> None:
     start, grads = _problem(seed, DEFAULT_SHAPES, 2)
     optimizer = student.get(cls)()
     params = student.put({k: v.copy() for k, v in start.items()})
+    hint = ("compute the step in a new array (step = lr * grads[key]) instead of scaling the caller's gradient "
+            "in place (grads[key] *= lr)")
     for step, g in enumerate(grads, start=1):
         sent = student.put({k: v.copy() for k, v in g.items()})
         optimizer.update(params, sent)
         after = sent.value()
         for k, v in g.items():
             assert_unchanged(v, after.get(k) if isinstance(after, dict) else after,
-                             what=f"{cls}.update(params, grads), update {step}", name=f"grads[{k!r}]",
-                             hint="compute the step in a new array (step = lr * grads[key]) instead of "
-                                  "scaling the caller's gradient in place (grads[key] *= lr)")
+                             what=f"{cls}.update(params, grads), update {step}", name=f"grads[{k!r}]", hint=hint)
+    # and every other update call of grading (golden checks send grads as plain data): no call is "watched"
+    assert_calls_left_inputs_alone(student, f"{cls}.update", {1: "grads", "grads": "grads"},
+                                   what=f"{cls}.update(params, grads)", hint=hint)
 
 
 # ---------------------------------------------------------------- one set of checks per optimizer
