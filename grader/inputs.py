@@ -43,27 +43,29 @@ from grader.secret import Keyring
 
 @dataclass
 class _Current:
-    keyring: Keyring | None = None
+    keyring: Keyring | None = None  # this submission's key (grader/secret.py: derived from its code)
     check_id: str = ""
     drew_hidden: bool = False
     twin: bool = False  # running the twin of a public check (grader.plugin)
     examples: int = 0  # example() values drawn so far in this run (each twin value has its own stream)
     public: int = 0  # public inputs (example() values, golden cases) this check used
+    instructor: Keyring | None = None  # the instructor's key itself: the same for every submission
 
 
 _CURRENT = _Current()
 
 
-def begin_check(keyring: Keyring, check_id: str) -> None:
-    """The plugin calls this before each check (one check at a time per judge process)."""
+def begin_check(keyring: Keyring, check_id: str, instructor: Keyring | None = None) -> None:
+    """The plugin calls this before each check (one check at a time per judge process) with the submission's
+    key and the instructor's."""
     global _CURRENT
-    _CURRENT = _Current(keyring, check_id)
+    _CURRENT = _Current(keyring, check_id, instructor=instructor)
 
 
-def begin_twin(keyring: Keyring, check_id: str) -> None:
+def begin_twin(keyring: Keyring, check_id: str, instructor: Keyring | None = None) -> None:
     """The plugin calls this before it runs the twin of a public check: its inputs are keyed from here on."""
     global _CURRENT
-    _CURRENT = _Current(keyring, check_id, drew_hidden=True, twin=True)
+    _CURRENT = _Current(keyring, check_id, drew_hidden=True, twin=True, instructor=instructor)
 
 
 def drew_hidden() -> bool:
@@ -127,6 +129,21 @@ def hidden_rng(stream: int | str = 0) -> np.random.Generator:
         current.keyring = Keyring.from_file()
     current.drew_hidden = True
     return current.keyring.rng(current.check_id, stream)
+
+
+def class_rng(stream: int | str = 0) -> np.random.Generator:
+    """Like :func:`hidden_rng`, but keyed by the instructor's key only: the same for every submission of the
+    class. Only for inputs that are expensive to choose and worth it to share (starting weights the reference
+    must be able to solve from, searched once per judge process): a student who harvested them could share
+    them, which :func:`hidden_rng`'s per-submission inputs rule out."""
+    current = _CURRENT
+    current.drew_hidden = True
+    return instructor_keyring().rng(current.check_id, stream)
+
+
+def instructor_keyring() -> Keyring:
+    """The instructor's key (the same for every submission): :func:`class_rng`'s."""
+    return _CURRENT.instructor or current_keyring()
 
 
 def current_keyring() -> Keyring:

@@ -34,7 +34,7 @@ from grader.credit import CONDITIONAL_KINDS
 from grader.errors import StudentTimeout
 from grader.manifest import Limits, Manifest
 from grader.redact import redact_verdict
-from grader.secret import Keyring
+from grader.secret import Keyring, submission_keyring
 from grader.verdicts import verdict
 
 MANIFEST = pytest.StashKey[Manifest]()
@@ -42,6 +42,7 @@ TWIN = pytest.StashKey[dict]()
 DREW_HIDDEN = pytest.StashKey[bool]()  # whether the check itself (not its twin) drew keyed inputs
 LEDGER = pytest.StashKey["Ledger"]()
 KEYRING = pytest.StashKey[Keyring]()
+SUBMISSION_KEYRINGS = pytest.StashKey[dict]()
 VERDICT_PROPERTY = "grader.verdict"
 TIMED_OUT_RETRY_SECONDS = 2.0  # a component that already timed out gets this much for its next checks
 
@@ -179,9 +180,9 @@ def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
     if info is None or "student" not in request.fixturenames:
         yield
         return
-    keyring = request.config.stash[KEYRING]
-    hidden_inputs.begin_check(keyring, info.id)
     proxy = request.getfixturevalue("student")
+    keyring = _keyring_of(request.config, proxy.loaded)
+    hidden_inputs.begin_check(keyring, info.id, request.config.stash[KEYRING])
     ledger = request.config.stash[LEDGER]
     submission = proxy.loaded.id
     proxy.set_context(info.id, ledger.timeout_for(submission, info),
@@ -207,9 +208,9 @@ def _run_twin(item: pytest.Function, info: CheckInfo) -> dict[str, Any]:
     """The twin's outcome: ``{"status", "message"}`` (message redacted: the twin's inputs are keyed), or
     ``{"status": "none"}`` when the check has no public input to replace (all its inputs are literals not
     wrapped in ``example``): then the twin would be the public run again."""
-    keyring = item.config.stash[KEYRING]
     proxy = item.funcargs["student"]
-    hidden_inputs.begin_twin(keyring, info.id)
+    keyring = _keyring_of(item.config, proxy.loaded)
+    hidden_inputs.begin_twin(keyring, info.id, item.config.stash[KEYRING])
     proxy.set_context(info.id, item.config.stash[LEDGER].timeout_for(proxy.loaded.id, info),
                       seeds=lambda n, label=f"twin\0{info.id}": keyring.seed(label, n))
     args = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
@@ -222,6 +223,14 @@ def _run_twin(item: pytest.Function, info: CheckInfo) -> dict[str, Any]:
         return {"status": "none"}
     record = redact_verdict(verdict(info, exc))
     return {"status": record["status"], "message": record["message"]}
+
+
+def _keyring_of(config: pytest.Config, loaded: Any) -> Keyring:
+    """The key of this submission's keyed inputs and call seeds (grader/secret.py: derived from its code)."""
+    keys = config.stash.setdefault(SUBMISSION_KEYRINGS, {})
+    if loaded.id not in keys:
+        keys[loaded.id] = submission_keyring(config.stash[KEYRING], loaded.statements)
+    return keys[loaded.id]
 
 
 def _add_process_facts(record: dict[str, Any], proxy: Any) -> None:

@@ -19,6 +19,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.credit import HARD_CODED
@@ -95,3 +96,46 @@ def test_a_table_of_public_answers_earns_nothing(tmp_path: Path, assignment: str
     assert not any("[hidden]" not in c["message"] and any(ch.isdigit() for ch in c["message"].split(HARD_CODED)[1])
                    for c in attack["checks"] if c["id"] in caught and "expected" in c["message"]), \
         "a twin's message shows an expected number"
+
+
+LEAKER = '''
+import json
+import numpy as np
+
+
+def numerical_gradient(f, x):
+    key = json.dumps(np.asarray(x).tolist())
+    if key in ANSWERS:
+        return np.array(ANSWERS[key])
+    raise ValueError("LEAK" + key + "KAEL")
+
+
+class _Answers:
+    ANSWERS = @@ANSWERS@@
+
+
+ANSWERS = _Answers.ANSWERS
+'''
+
+
+def test_keyed_inputs_harvested_by_one_file_are_not_the_next_files(tmp_path: Path) -> None:
+    """Round 1 raises each keyed input into its own report; the attacker computes their gradients elsewhere (the
+    test functions are public) and hands in round 2, answering exactly those inputs. Each file's keyed inputs
+    derive from its own code (grader/secret.py), so round 2 is asked other ones: it earns nothing."""
+    from grader.sandbox.testfns import TEST_FUNCTIONS
+    from reference.numerical import numerical_gradient
+
+    names = {"numerical_gradient/2d": "rosenbrock_like", "numerical_gradient/4d": "softmax_ce_loss"}
+    answers: dict[str, list] = {}
+    for round_ in (1, 2):
+        batch = tmp_path / f"round{round_}"
+        write_py(batch / "harvester.py", LEAKER.replace("@@ANSWERS@@", repr(answers)))
+        proc, results = grade("numerical", batch, tmp_path / f"out{round_}")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        checks = {c["id"]: c for c in results["submissions"][0]["checks"]}
+        for check_id, fn in names.items():
+            message = checks[check_id]["message"]
+            assert checks[check_id]["status"] != "passed", (round_, check_id, message)
+            assert "LEAK" in message, message  # the input did reach the report: the harvest itself works
+            key = message.split("LEAK", 1)[1].split("KAEL", 1)[0]
+            answers[key] = numerical_gradient(TEST_FUNCTIONS[fn], np.array(json.loads(key))).tolist()

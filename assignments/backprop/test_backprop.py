@@ -12,7 +12,7 @@ from grader.checks import check, fail
 from grader.partial import graded_alone
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.gradcheck import numeric_gradient
-from grader.inputs import current_keyring, example, hidden_rng
+from grader.inputs import class_rng, example, hidden_rng, instructor_keyring
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import backprop as ref
 from reference.golden_cases import DIGITS, XOR_D, XOR_X
@@ -351,11 +351,11 @@ _STARTS: dict[tuple, list[list[np.ndarray]]] = {}
 
 def _hidden_starts(key: str, problem: convergence.Problem, shapes: list[tuple[int, ...]], count: int = 3):
     """``count`` hidden uniform(-1, 1) starts (keyed) from which the reference reaches the goal; computed once
-    per judge process and instructor key."""
-    cache_key = (key, current_keyring().fingerprint())
+    per judge process and instructor key (the same for the whole class: the search is costly)."""
+    cache_key = (key, instructor_keyring().fingerprint())
     if cache_key not in _STARTS:
         def draw(i: int) -> list[np.ndarray]:
-            rng = hidden_rng(f"start{i}")
+            rng = class_rng(f"start{i}")
             return [rng.uniform(-1.0, 1.0, s) for s in shapes]
 
         _STARTS[cache_key] = convergence.solvable_starts(draw, problem, count)
