@@ -4,10 +4,12 @@ A check has two kinds of cases:
 
 * **public** cases: the course notes' own numbers and the golden store's cases, which students can run
   themselves. Their messages show expected values.
-* **hidden** cases, drawn with :func:`hidden_rng` (or the ``inputs`` fixture): the same for every regrade
-  with the instructor's key, different under any other key, unknown to students. A check that draws one
-  is a hidden check: its message says what is wrong (shape, factor, sign, likely cause) but never shows
-  an expected number (grader/redact.py removes them).
+* **keyed** ("hidden") cases, drawn with :func:`hidden_rng` (or the ``inputs`` fixture) from the
+  submission's own key (the instructor's key and the submission's code, grader/secret.py): the same for every
+  regrade of the same file, different for any other file or key, unknown to students. A check that draws one
+  has its message say what is wrong (shape, factor, sign, likely cause) but never show an expected number
+  (grader/redact.py removes them). (Not to be confused with ``@check(hidden=True)``: a check not shipped in
+  the student kit.)
 
 In a check::
 
