@@ -204,12 +204,61 @@ def shape_cause(got: tuple[int, ...], expected: tuple[int | None, ...]) -> str |
         return "the result is still flattened to (N, D): reshape it back to the input's original shape"
     if None not in e and int(np.prod(g)) == int(np.prod(e)):
         return "same number of elements in a different layout: a reshape or transpose in the wrong place?"
+    if len(g) == len(e) and any(a == 0 and b for a, b in zip(g, e)):
+        return ("an axis came out empty: a slice like a[pad:-pad] is empty when pad = 0 (-0 is 0): "
+                "cut the padding with a[pad:a.shape[2] - pad] (or a[pad:H + pad])")
     return None
 
 
 # --- exceptions ----------------------------------------------------------------------------------
 
 _OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
+
+
+_PYTHON2 = {  # a name Python 3 no longer has -> what to write instead
+    "xrange": "range", "reduce": "functools.reduce (from functools import reduce)", "unicode": "str",
+    "basestring": "str", "long": "int", "raw_input": "input", "izip": "zip", "iteritems": ".items()",
+    "itervalues": ".values()", "iterkeys": ".keys()", "has_key": "`key in d`",
+}
+
+
+def _python2_cause(message: str) -> str | None:
+    """Code written for Python 2 (an old course's solutions): the name it uses and its Python 3 spelling."""
+    m = re.search(r"name '(\w+)' is not defined|has no attribute '(\w+)'", message)
+    name = m and (m.group(1) or m.group(2))
+    if name not in _PYTHON2:
+        return None
+    return f"{name} is Python 2, gone from Python 3: use {_PYTHON2[name]}"
+
+
+def _shapes_in(message: str) -> list[tuple[int, ...]]:
+    return [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
+
+
+def _unflattened_product(message: str) -> str | None:
+    """``np.dot(x, W)`` with x (N, d1, d2, ...) where W has d1*d2*... rows: x was never flattened."""
+    shapes = _shapes_in(message)
+    if len(shapes) < 2 or len(shapes[0]) < 3 or len(shapes[1]) != 2:
+        return None
+    x, w = shapes[0], shapes[1]
+    if int(np.prod(x[1:])) != w[0]:
+        return None
+    return (f"x {x} is not flattened before the product: reshape it to (N, D) = ({x[0]}, {w[0]}) with "
+            "x.reshape(x.shape[0], -1), keep x's original shape, and reshape dx back to it in backward")
+
+
+def _labels_for_one_hot(shapes: list[tuple[int, ...]], arrays: Mapping[str, np.ndarray]) -> str | None:
+    """A (N,) integer label vector meeting (N, C) probabilities elementwise: the code assumes one-hot t."""
+    pair = next(((a, b) for a in shapes for b in shapes if len(a) == 1 and len(b) == 2 and a[0] == b[0]), None)
+    if pair is None:
+        return None
+    labels = [name for name, a in arrays.items()
+              if a.shape == pair[0] and np.issubdtype(a.dtype, np.integer)]
+    if not labels:
+        return None
+    t, (n, c) = labels[0], pair[1]
+    return (f"{t} holds integer labels, shape ({n},), and your code treats it as one-hot ({n}, {c}): handle labels "
+            f"too (y[np.arange(N), {t}]), or turn them into one-hot first (np.eye({c})[{t}])")
 
 
 def exception_cause(exc_type: str, message: str, line: str = "",
@@ -250,6 +299,8 @@ def exception_cause(exc_type: str, message: str, line: str = "",
         return "a float is used as a size or an index: `/` gives a float in Python 3, use `//` (or int(...))"
     if "could not be broadcast together" in message:
         shapes = [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
+        if cause := _labels_for_one_hot(shapes, arrays):
+            return cause
         square = next((sh for sh in shapes if len(sh) == 2 and sh[0] == sh[1] and sh[0] > 1), None)
         if square:
             n = square[0]
@@ -259,6 +310,8 @@ def exception_cause(exc_type: str, message: str, line: str = "",
         return ("two arrays of incompatible shapes meet in an elementwise operation: check the axes of your sums "
                 "and means (keepdims=True keeps a column) and which array is transposed")
     if "not aligned" in message or "mismatch in its core dimension" in message:
+        if cause := _unflattened_product(message):
+            return cause
         return "the inner dimensions of a matrix product differ: a missing or extra .T, or swapped operands?"
     if m := re.search(r"module 'numpy' has no attribute '(float|int|bool|object|str|complex)'", message):
         alias = m.group(1)
@@ -267,6 +320,15 @@ def exception_cause(exc_type: str, message: str, line: str = "",
     if "arrays can be converted to Python scalars" in message:
         return ("int() or float() of an array with more than one element (NumPy 2 refuses what older versions "
                 "allowed with a warning): index one element (x[i, j]) or use .item() on a one-element array")
+    if cause := _python2_cause(message):
+        return cause
+    if m := re.search(r"(\w+(?:\.\w+)?)\(\) takes (\d+) positional arguments? but (\d+) were given", message):
+        return (f"{m.group(1)} is defined with {int(m.group(2)) - ('.' in m.group(1))} argument(s) besides self "
+                f"but is called with {int(m.group(3)) - ('.' in m.group(1))}: its signature does not match the "
+                "curriculum's (backward(self, dout), forward(self, x), update(self, params, grads))"
+                if "." in m.group(1) else
+                f"{m.group(1)} takes {m.group(2)} argument(s) but is called with {m.group(3)}: its signature does "
+                "not match the curriculum's")
     if exc_type == "ZeroDivisionError":
         return "a division by zero: a count or a bias correction (1 - beta**t with t = 0?) that is still 0"
     if "NoneType" in text:

@@ -3,11 +3,18 @@ was renamed, and how each component is labelled. The code itself is not committe
 verbatim, from local git mirrors of the repositories (``$CORPUS_MIRRORS/<owner>+<name>/repo``, default
 /work/.mirror; any clone works: ``git clone https://github.com/<owner>/<name> <root>/<owner>+<name>/repo``).
 Without a mirror those files are skipped, and the harness says so.
+
+Sources: the textbook (DLFS, oreilly-japan) and its Korean edition (WegraLee); CS231n assignment-2 solutions
+(six student repositories; their function API is mapped onto the curriculum's classes by the adapters in
+tests/corpus/adapters/, appended after the verbatim bodies); and four students' "lab-dl" repositories from a Korean
+course that works through DLFS (their own ch05-ch07 exercises; class and keyword names adapted by regex edits).
+A repository without a licence is only read at test time, never committed (its recipe says so).
 """
 from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +31,10 @@ RELU_DOUT = ('Relu: bug r"dout.*in place|in place.*dout" -- backward writes into
 NESTEROV_KO = ('Nesterov: bug r"new velocity" -- the Korean edition updates v before using it: params += '
                'momentum**2 * v_new where the old v belongs')
 
-Piece = tuple  # (path, definition name, [(old, new) edits])
+NO_LICENCE = "no licence: pulled at test time, not committed"
+ADAPTERS = Path(__file__).resolve().parent / "adapters"
+
+Piece = tuple  # (path, definition name, [(old, new) edits]); an ``old`` starting "re:" is a regular expression
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class Recipe:
     pieces: tuple[Piece, ...]
     license: str = MIT
     prelude: str = "import numpy as np\n"
+    adapter: str = ""  # a file of tests/corpus/adapters/, appended after the bodies
     extra: dict = field(default_factory=dict)
 
 
@@ -77,7 +88,169 @@ def _dlfs(source: str, repo: tuple[str, str]) -> list[Recipe]:
     ]
 
 
-RECIPES: tuple[Recipe, ...] = tuple(_dlfs("dlfs-ja", JA) + _dlfs("dlfs-ko", KO))
+# ------------------------------------------------------------------ CS231n assignment-2 solutions
+# Each: (repository, commit), licence, then one label per component (layers: Affine, Relu; optim: Momentum, RMSprop,
+# Adam; conv: Convolution, Pooling). Only functions the students wrote are taken (not softmax_loss, sgd or dropout,
+# which the course hands out, nor its inverted dropout, which is not the curriculum's Dropout).
+PY2_DIV = r'"`/`.*`//`|//"'
+CS231N: dict[str, tuple[tuple[str, str], str, dict[str, str]]] = {
+    "cs231n-kaiweihuang": (("kaiweihuang/CS231n", "f5088b9ccaaac83e2c05efb3b00c8453b9e33270"),
+                           "MIT License, (c) 2018 Kiwi", {
+        "Affine": "correct", "Relu": "correct", "Momentum": "correct", "RMSprop": "correct", "Adam": "correct",
+        "Convolution": "correct", "Pooling": "correct"}),
+    "cs231n-mantasu": (("mantasu/cs231n", "3055b1c54e4fcb5b7a00ea381922a2dd1437a30a"), NO_LICENCE, {
+        "Affine": "correct", "Relu": "correct", "Momentum": "correct", "RMSprop": "correct", "Adam": "correct",
+        "Convolution": 'bug r"empty.*pad" -- conv_backward_naive cuts the pad off dx with [..., P1:-P3, P2:-P4]: with pad 0 '
+                       "that slice is empty",
+        "Pooling": "correct"}),
+    "cs231n-jariasf": (("jariasf/CS231n", "306a3ac834b9a9501c36a63a568370084c167efe"), NO_LICENCE, {
+        "Affine": "correct", "Relu": "correct", "Momentum": "correct", "RMSprop": "correct", "Adam": "correct",
+        "Convolution": f"bug r{PY2_DIV} -- Python 2: outH = 1 + (H - FH + 2 * pad) / stride is a float in Python 3, "
+                       "np.zeros((N, F, outH, outW)) fails",
+        "Pooling": f"bug r{PY2_DIV} -- Python 2: outH = 1 + (H - PH) / stride is a float, np.zeros fails"}),
+    "cs231n-halfish": (("Halfish/cs231n", "d355c0c61296d80c7709907271c548d2994e9990"), NO_LICENCE, {
+        "Affine": f"bug r{PY2_DIV} -- Python 2: D = x.size / x.shape[0] is a float, x.reshape(N, D) fails",
+        "Relu": "correct", "Momentum": "correct", "RMSprop": "correct",
+        "Adam": 'bug r"bias correction" -- no bias correction: m and v are used without dividing by 1 - beta**t',
+        "Convolution": f"bug r{PY2_DIV} -- Python 2: output_height = 1 + (H + 2 * pad - HH) / stride is a float",
+        "Pooling": f"bug r{PY2_DIV} -- Python 2: out_height = H / pool_height is a float (and ignores the stride)"}),
+    "cs231n-lightaime": (("lightaime/cs231n", "ebeb3ef9c24d8be1f741fc24b3b63a3a543f3bb0"), NO_LICENCE, {
+        "Affine": "correct", "Relu": "correct", "Momentum": "correct", "RMSprop": "correct", "Adam": "correct",
+        "Convolution": f"bug r{PY2_DIV} -- Python 2: H_out = 1 + (H + 2 * pad - HH) / stride is a float",
+        "Pooling": f'bug r"xrange|{PY2_DIV[1:-1]}" -- Python 2: H_out = (H-HH)/stride+1 is a float, and xrange is '
+                   "gone"}),
+    "cs231n-ethan": (("ethan-mgallagher/cs231n-Assignment-2", "b48f6e5917f8ab6bb209230ddea3e06e0621c4cb"), NO_LICENCE, {
+        "Affine": 'bug r"reduce.*functools|functools.*reduce" -- Python 2: reduce is not a builtin in Python 3 '
+                  "(from functools import reduce)",
+        "Relu": 'bug r"dout.*in place|in place.*dout" -- relu_backward writes into dout (dout[x <= 0] = 0)',
+        "Momentum": 'bug r"dw \* v|g \* v|times the gradient|gradient times" -- next_w += dw * v where next_w += v '
+                    "belongs",
+        "RMSprop": "correct", "Adam": "correct",
+        "Convolution": f"bug r{PY2_DIV} -- Python 2: W_prime = (W-WW+2*P)/S+1 is a float (and dx[:,:,1:-1,1:-1] "
+                       "hard-codes pad 1)",
+        "Pooling": f"bug r{PY2_DIV} -- Python 2: vert = (H - pool_height) / stride + 1 is a float (and backward "
+                   "overwrites overlapping windows)"}),
+}
+_CS231N_PARTS = {
+    "layers": ("assignment2/cs231n/layers.py", ("affine_forward", "affine_backward", "relu_forward", "relu_backward"),
+               "cs231n_layers.py", ("Affine", "Relu")),
+    "optim": ("assignment2/cs231n/optim.py", ("sgd_momentum", "rmsprop", "adam"), "cs231n_optim.py",
+              ("Momentum", "RMSprop", "Adam")),
+    "conv": ("assignment2/cs231n/layers.py", ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive",
+                                              "max_pool_backward_naive"), "cs231n_conv.py", ("Convolution", "Pooling")),
+}
+
+
+def _cs231n(source: str, repo: tuple[str, str], license: str, labels: dict[str, str]) -> list[Recipe]:
+    return [Recipe(assignment, f"{source}_{assignment}", source, repo,
+                   f"nothing in the bodies; the adapter tests/corpus/adapters/{adapter} (appended) maps "
+                   f"{', '.join(names)} onto {', '.join(components)}",
+                   tuple(f"{c}: {labels[c]}" for c in components),
+                   tuple((path, n, ()) for n in names), license=license, adapter=adapter)
+            for assignment, (path, names, adapter, components) in _CS231N_PARTS.items()]
+
+
+# ------------------------------------------------------------------ lab-dl: students' own DLFS exercises
+# Four students of one Korean course that works through DLFS chapter by chapter (ch05 layers, ch06 optimizers, ch07
+# conv), each in a repository named lab-dl; their common/ folder is the textbook's, their chN/ files their own.
+# Files per component: (layers helpers, layers, optimizers, conv); renames: class and keyword names only.
+LABDL_FILES = {
+    "gykk16/lab-dl": dict(
+        softmax="ch03/e11_teacher.py", cross_entropy="ch04/e03_cross_entropy.py", Sigmoid="ch05/e04_sigmoid.py",
+        Relu="ch05/e05_relu.py", Affine="ch05/e07_affine.py", SoftmaxWithLoss="ch05/e08_softmaxwithloss.py",
+        Sgd="ch06/e02_sgd.py", Momentum="ch06/e03_momentum.py", Nesterov="ch06/e07_nesterov.py",
+        AdaGrad="ch06/e04_AdaGrad.py", RMSProp="ch06/e06_RMSProp.py", Adam="ch06/e05_Adam.py",
+        Convolution="ch07_CNN/ex10_Convolution.py", Pooling="ch07_CNN/ex12_Pooling.py"),
+    "lee-saint/lab-dl": dict(
+        softmax="ch03/ex11.py", cross_entropy="ch04/ex03.py", Sigmoid="ch05/ex04_sigmoid.py", Relu="ch05/ex05_relu.py",
+        Affine="ch05/ex07_affine.py", SoftmaxWithLoss="ch05/ex08_softmax_loss.py", Sgd="ch06/ex02_sgd.py",
+        Momentum="ch06/ex03_momentum.py", Nesterov="ch06/ex07_nesterov.py", AdaGrad="ch06/ex04_adagrad.py",
+        RMSProp="ch06/ex06_rmsprop.py", Adam="ch06/ex05_adam.py", Convolution="ch07/ex10_Convolution.py",
+        Pooling="ch07/ex12_Pooling.py"),
+    "andoyeon/lab-dl": dict(
+        softmax="ch03/ex11.py", cross_entropy="ch04/ex03.py", Sigmoid="ch05/ex04_sigmoid.py", Relu="ch05/ex05_relu.py",
+        Affine="ch05/ex07_affine.py", SoftmaxWithLoss="ch05/ex08_softmax_loss.py", Sgd="ch06/ex02_sgd.py",
+        Momentum="ch06/ex03_momentum.py", Nesterov="ch06/ex07_nesterov.py", AdaGrad="ch06/ex04_adagrad.py",
+        RMSProp="ch06/ex06_rmsprop.py", Adam="ch06/ex05_adam.py", Convolution="ch07/ex10_Convolution.py",
+        Pooling="ch07/ex12_Pooling.py"),
+    "hyelim-kim1028/lab-dl3": dict(
+        sigmoid="ch03/ex01.py", softmax="ch03/ex11.py", cross_entropy="ch04/ex03.py", Sigmoid="ch05/ex04.py",
+        Relu="ch05/ex05_ReLU.py", Affine="ch05/ex07.py", SoftmaxWithLoss="ch05/ex08_softmax_loss.py",
+        Sgd="ch06/ex02_sgd.py", Momentum="ch06/ex03_momentum.py", Nesterov="ch06/ex07_nesterov.py",
+        AdaGrad="ch06/ex04_adagrad.py", RMSProp="ch06/ex06_rmsprop.py", Adam="ch06/ex05_ADAM.py",
+        Convolution="ch07/ex10_Convolution.py", Pooling="ch07/ex12_pooling.py"),
+}
+LABDL_COMMITS = {"gykk16/lab-dl": "4c1df423431996e5b53a82b48498e11d48e2a333",
+                 "lee-saint/lab-dl": "d79db3e94ae5e81fabeac80133a38a9cf61ab009",
+                 "andoyeon/lab-dl": "6100f36e67f82429f7eddce11b1c52fffc5e72fd",
+                 "hyelim-kim1028/lab-dl3": "f335cc3253a783b5f8dfc5539a7eb8df35312ef4"}
+_RENAME = {  # the curriculum's names: class Sgd -> SGD, RMSProp -> RMSprop, and their keyword names
+    "Sgd": (("class Sgd", "class SGD"), (r"re:learning_rate\s*=\s*(\.?\d)", r"lr=\1"),
+            ("self.learning_rate = learning_rate", "self.learning_rate = lr")),
+    "Momentum": ((r"re:, m\s*=\s*0\.9", ", momentum=0.9"), (r"re:self\.m = m\b", "self.m = momentum")),
+    "Nesterov": ((r"re:, m\s*=\s*0\.9", ", momentum=0.9"), (r"re:self\.m = m\b", "self.m = momentum")),
+    "RMSProp": (("class RMSProp", "class RMSprop"), (r"re:rho\s*=\s*0\.99", "decay_rate=0.99"),
+                (r"re:self\.rho = rho", "self.rho = decay_rate")),
+}
+RELU_DOUT_LAB = ('Relu: bug r"dout.*in place|in place.*dout" -- backward writes into dout (dout[self.mask] = 0), '
+                 "the caller's array")
+AFFINE_4D = ('Affine: bug r"flatten|reshape|4-D|\(N, D\)" -- forward does not flatten x: a 4-D x (N, C, H, W) '
+             "never becomes (N, D)")
+SOFTMAX_LABELS = ('SoftmaxWithLoss: bug r"integer labels.*one-hot" -- integer labels are not handled: y_true * log(y) and '
+                  "y_pred - y_true assume one-hot t")
+NESTEROV_LAB = ('Nesterov: bug r"new velocity" -- the textbook\'s (Korean edition) form: params += m**2 * v_new where '
+                "the old v belongs")
+NO_POOL_BACKWARD = 'Pooling: bug r"no attribute .backward." -- Pooling has no backward method'
+ADAM_DEFAULTS = ('Adam: bug r"default" -- the defaults are lr=0.01, beta2=0.99 where the curriculum (and the textbook) '
+                 "has lr=0.001, beta2=0.999")
+LABDL_LABELS = {
+    "gykk16/lab-dl": (("Sigmoid: correct", RELU_DOUT_LAB, AFFINE_4D, SOFTMAX_LABELS),
+                      ("SGD: correct", "Momentum: correct", NESTEROV_LAB, "AdaGrad: correct", "RMSprop: correct",
+                       'Adam: bug r"no attribute .update." -- the method is named mupdate (a typo): Adam has no update'),
+                      ('Convolution: bug r"backward is defined with 0 argument" -- backward(self) takes no dout and returns None '
+                       '(pass)', NO_POOL_BACKWARD)),
+    "lee-saint/lab-dl": (("Sigmoid: correct", RELU_DOUT_LAB, AFFINE_4D, SOFTMAX_LABELS),
+                         ("SGD: correct", "Momentum: correct", NESTEROV_LAB, "AdaGrad: correct", "RMSprop: correct",
+                          ADAM_DEFAULTS),
+                         ('Convolution: bug r"bias|\bb\b" -- forward never adds the bias b (out = x_col.dot(w_col.T))',
+                          "Pooling: correct")),
+    "andoyeon/lab-dl": (("Sigmoid: correct", RELU_DOUT_LAB, AFFINE_4D, SOFTMAX_LABELS),
+                        ("SGD: correct", "Momentum: correct", NESTEROV_LAB, "AdaGrad: correct", "RMSprop: correct",
+                         ADAM_DEFAULTS),
+                        ('Convolution: bug r"no attribute .backward." -- Convolution has no backward method', NO_POOL_BACKWARD)),
+    "hyelim-kim1028/lab-dl3": (("Sigmoid: correct", RELU_DOUT_LAB, AFFINE_4D, SOFTMAX_LABELS),
+                               ("SGD: correct", "Momentum: correct", NESTEROV_LAB, "AdaGrad: correct",
+                                "RMSprop: correct", ADAM_DEFAULTS),
+                               ('Convolution: bug r"is None.*return" -- backward(self, x) is pass: it returns None',
+                                NO_POOL_BACKWARD)),
+}
+
+
+def _labdl(repo: str) -> list[Recipe]:
+    files, (layers, optim, conv) = LABDL_FILES[repo], LABDL_LABELS[repo]
+    source = "labdl-" + repo.split("/")[0]
+    at = (repo, LABDL_COMMITS[repo])
+
+    def pieces(names: tuple[str, ...]) -> tuple[Piece, ...]:
+        return tuple((files[n], n, _RENAME.get(n, ())) for n in names if n in files)
+
+    helpers = ("sigmoid", "softmax")
+    return [
+        Recipe("layers", f"{source}_layers", source, at, "nothing (the layers and the helpers they import)",
+               layers, pieces(helpers) + ((files["cross_entropy"], "_cross_entropy", ()),) + pieces(("cross_entropy", "Sigmoid", "Relu", "Affine", "SoftmaxWithLoss")), license=NO_LICENCE),
+        Recipe("optim", f"{source}_optim", source, at,
+               "class Sgd -> SGD, RMSProp -> RMSprop; keywords learning_rate -> lr, m -> momentum, rho -> decay_rate",
+               optim, pieces(("Sgd", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam")), license=NO_LICENCE),
+        Recipe("conv", f"{source}_conv", source, at,
+               "nothing (im2col and col2im are the textbook's, from the repository's common/util.py)",
+               conv, (("common/util.py", "im2col", ()), ("common/util.py", "col2im", ()))
+               + pieces(("Convolution", "Pooling")), license=NO_LICENCE),
+    ]
+
+
+RECIPES: tuple[Recipe, ...] = tuple(_dlfs("dlfs-ja", JA) + _dlfs("dlfs-ko", KO)
+                                    + [r for source, spec in CS231N.items() for r in _cs231n(source, *spec)]
+                                    + [r for repo in LABDL_FILES for r in _labdl(repo)])
 
 
 def mirror(repo: str) -> Path:
@@ -114,11 +287,23 @@ def render(recipe: Recipe) -> str:
     for path, name, edits in recipe.pieces:
         text = _definition(recipe, path, name)
         for old, new in edits:
-            if old not in text:
-                raise ValueError(f"{recipe.name}: {old!r} not in {name}")
-            text = text.replace(old, new)
+            text = _edit(text, old, new, f"{recipe.name}: {name}")
         body.append(text)
+    if recipe.adapter:
+        body.append((ADAPTERS / recipe.adapter).read_text(encoding="utf-8").rstrip())
     return "\n".join(head) + "\n" + recipe.prelude + "\n\n" + "\n\n\n".join(body) + "\n"
+
+
+def _edit(text: str, old: str, new: str, where: str) -> str:
+    """One renaming edit: literal, or a regular expression when ``old`` starts with "re:"; it must match."""
+    if old.startswith("re:"):
+        text, count = re.subn(old[3:], new, text)
+    else:
+        count = text.count(old)
+        text = text.replace(old, new)
+    if not count:
+        raise ValueError(f"{where}: {old!r} matches nothing")
+    return text
 
 
 def build(dest: Path) -> list[Recipe]:
