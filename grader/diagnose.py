@@ -15,6 +15,7 @@ Everything here is judge-side NumPy on float64 copies; nothing is called on the 
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -231,6 +232,20 @@ def _python2_cause(message: str) -> str | None:
     return f"{name} is Python 2, gone from Python 3: use {_PYTHON2[name]}"
 
 
+def _undefined_name_cause(message: str, line: str, names: list[str]) -> str | None:
+    """A NameError: the closest name of the call's arguments or of the failing line (a typo), if one is close."""
+    m = re.search(r"name '(\w+)' is not defined", message)
+    if m is None:
+        return None
+    missing = m.group(1)
+    known = sorted((set(names) | set(re.findall(r"[A-Za-z_]\w*", line))) - {missing})
+    close = difflib.get_close_matches(missing, known, n=1, cutoff=0.7)
+    if close:
+        return f"{missing} is not defined: a typo for {close[0]}?"
+    return (f"{missing} is not defined where it is used: a typo, a name from another cell or file of yours, or an "
+            "import missing from your submission?")
+
+
 def _shapes_in(message: str) -> list[tuple[int, ...]]:
     return [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
 
@@ -320,7 +335,7 @@ def exception_cause(exc_type: str, message: str, line: str = "",
     if "arrays can be converted to Python scalars" in message:
         return ("int() or float() of an array with more than one element (NumPy 2 refuses what older versions "
                 "allowed with a warning): index one element (x[i, j]) or use .item() on a one-element array")
-    if cause := _python2_cause(message):
+    if cause := _python2_cause(message) or _undefined_name_cause(message, line, [*arrays, *settings]):
         return cause
     if m := re.search(r"(\w+(?:\.\w+)?)\(\) takes (\d+) positional arguments? but (\d+) were given", message):
         return (f"{m.group(1)} is defined with {int(m.group(2)) - ('.' in m.group(1))} argument(s) besides self "

@@ -226,6 +226,43 @@ LABDL_LABELS = {
 }
 
 
+LABDL_NUMERICAL = {  # (sigmoid+relu file, numerical_diff+numerical_gradient file, gradient_method file); softmax and
+    # cross_entropy come from LABDL_FILES. gykk16's ch04 has no numerical_gradient or gradient_method of its own.
+    "gykk16/lab-dl": ("ch03/e01_Perceptron.py", None, None),
+    "lee-saint/lab-dl": ("ch03/ex01.py", "ch04/ex05.py", "ch04/ex07.py"),
+    "andoyeon/lab-dl": ("ch03/ex01.py", "ch04/ex05.py", "ch04/ex07.py"),
+    "hyelim-kim1028/lab-dl3": ("ch03/ex01.py", "ch04/ex05.py", "ch04/ex07.py"),
+}
+CEE_LABELS = ('cross_entropy_error: bug r"integer labels" -- integer labels are not handled: '
+              "-sum(y_true * log(y_pred + delta)) assumes one-hot t")
+NUMGRAD_LAB = ('numerical_gradient: bug r"np\\.float.*removed|1-D|row" -- x.astype(np.float) (gone from NumPy 1.24), and '
+               "a 2-D x is differentiated row by row (fn(x_i)) instead of as one argument")
+GD_LAB = ('gradient_descent: bug r"init_x.*in place|in place.*init_x" -- x = x_init does not copy: x -= lr * grad '
+          "moves the caller's array")
+_NUMERICAL_RENAME = {
+    "cross_entropy": (("def cross_entropy(", "def cross_entropy_error("),),
+    "gradient_method": (("def gradient_method(", "def gradient_descent("), (r"re:\bx_init\b", "init_x"),
+                        (r"re:\bstep\b", "step_num"), ("return x, np.array(x_history)", "return x")),
+}
+
+
+def _labdl_numerical(repo: str, source: str, at: tuple[str, str]) -> Recipe:
+    activations, numgrad, method = LABDL_NUMERICAL[repo]
+    files = LABDL_FILES[repo]
+    pieces = [(activations, "sigmoid", ()), (activations, "relu", ()), (files["softmax"], "softmax", ()),
+              (files["cross_entropy"], "_cross_entropy", ()),
+              (files["cross_entropy"], "cross_entropy", _NUMERICAL_RENAME["cross_entropy"])]
+    labels = ["sigmoid: correct", "relu: correct", "softmax: correct", CEE_LABELS]
+    if numgrad:
+        pieces += [(numgrad, "numerical_diff", ()), (numgrad, "_numerical_gradient", ()),
+                   (numgrad, "numerical_gradient", ()), (method, "gradient_method", _NUMERICAL_RENAME["gradient_method"])]
+        labels += ["numerical_diff: correct", NUMGRAD_LAB, GD_LAB]
+    return Recipe("numerical", f"{source}_numerical", source, at,
+                  "cross_entropy -> cross_entropy_error; gradient_method(fn, x_init, lr, step) -> gradient_descent(fn, "
+                  "init_x, lr, step_num), returning x only (the repository's also returns the history for its plot)",
+                  tuple(labels), tuple(pieces), license=NO_LICENCE)
+
+
 def _labdl(repo: str) -> list[Recipe]:
     files, (layers, optim, conv) = LABDL_FILES[repo], LABDL_LABELS[repo]
     source = "labdl-" + repo.split("/")[0]
@@ -236,6 +273,7 @@ def _labdl(repo: str) -> list[Recipe]:
 
     helpers = ("sigmoid", "softmax")
     return [
+        _labdl_numerical(repo, source, at),
         Recipe("layers", f"{source}_layers", source, at, "nothing (the layers and the helpers they import)",
                layers, pieces(helpers) + ((files["cross_entropy"], "_cross_entropy", ()),) + pieces(("cross_entropy", "Sigmoid", "Relu", "Affine", "SoftmaxWithLoss")), license=NO_LICENCE),
         Recipe("optim", f"{source}_optim", source, at,
@@ -248,9 +286,65 @@ def _labdl(repo: str) -> list[Recipe]:
     ]
 
 
+# ------------------------------------------------------------------ sff1019: a Japanese student's DLFS work
+# sff1019/b4_startup_program: the functions of chapters 3-4 (deeplearning_from_scratch/, each named *_function), a first
+# layers.py, and a later CNN for MNIST (scratch/mnist_cnn/, one class per file). Renames: the *_function suffix,
+# Softmax -> SoftmaxWithLoss, the keyword padding -> pad.
+SFF = ("sff1019/b4_startup_program", "91416b06b40855cecf47ef38eac4b2db84ee779e")
+_DS = "deeplearning_from_scratch/"
+_MC = "scratch/mnist_cnn/"
+
+
+def _drop_suffix(name: str) -> tuple[tuple[str, str], ...]:
+    return ((f"re:\\b{name}_function\\b", name),)
+
+
+def _sff1019() -> list[Recipe]:
+    source, padding = "sff1019", ((r"re:\bpadding\b", "pad"),)
+    return [
+        Recipe("numerical", f"{source}_functions", source, SFF, "the suffix _function dropped from every name "
+               "(sigmoid_function -> sigmoid, ...; mean_squared_error_function -> sum_squared_error, same body)",
+               ("sigmoid: correct", "relu: correct",
+                'softmax: bug r"normalised as one vector" -- np.max(x) and np.sum(exp_x) run over the whole array: a 2-D x (N, C) is '
+                "not normalised row by row",
+                "sum_squared_error: correct", CEE_LABELS.replace("y_true * log(y_pred + delta)", "t * np.log(y + delta)"),
+                "numerical_diff: correct", "numerical_gradient: correct", GD_LAB.replace("x = x_init", "x = init_x")),
+               ((_DS + "activation_functions/sigmoid.py", "sigmoid_function", _drop_suffix("sigmoid")),
+                (_DS + "activation_functions/relu.py", "relu_function", _drop_suffix("relu")),
+                (_DS + "activation_functions/softmax.py", "softmax_function", _drop_suffix("softmax")),
+                (_DS + "loss_functions/mean_squared_error.py", "mean_squared_error_function",
+                 (("def mean_squared_error_function", "def sum_squared_error"),)),
+                (_DS + "loss_functions/cross_entropy_error.py", "cross_entropy_error_function",
+                 _drop_suffix("cross_entropy_error")),
+                (_DS + "differentiation_functions/numerical_diff.py", "numerical_diff_function",
+                 _drop_suffix("numerical_diff")),
+                (_DS + "differentiation_functions/gradient.py", "numerical_gradient_function",
+                 _drop_suffix("numerical_gradient")),
+                (_DS + "differentiation_functions/gradient.py", "gradient_descent_function",
+                 _drop_suffix("gradient_descent") + _drop_suffix("numerical_gradient"))), license=NO_LICENCE),
+        Recipe("layers", f"{source}_layers", source, SFF, "nothing (the first layers.py)",
+               (RELU_DOUT_LAB, "Sigmoid: correct",
+                'Affine: bug r"typo for dout|not flattened" -- backward reads sout (a typo for dout), and forward never '
+                "flattens a 4-D x"),
+               tuple((_DS + "layers/layers.py", n, ()) for n in ("Relu", "Sigmoid", "Affine")), license=NO_LICENCE),
+        Recipe("layers", f"{source}_mnist_cnn_layers", source, SFF, "class Softmax -> SoftmaxWithLoss",
+               (RELU_DOUT_LAB, "Affine: correct", "SoftmaxWithLoss: correct"),
+               ((_MC + "relu.py", "Relu", ()), (_MC + "affine.py", "Affine", ()),
+                (_MC + "softmax.py", "Softmax", (("class Softmax:", "class SoftmaxWithLoss:"),))), license=NO_LICENCE),
+        Recipe("conv", f"{source}_mnist_cnn_conv", source, SFF, "the keyword padding -> pad",
+               ("im2col: correct", "col2im: correct", "Convolution: correct",
+                'Pooling: bug r"ignores pad" -- out_height = int(1 + (height - self.pool_h) / self.stride) ignores pad'),
+               ((_MC + "im2col.py", "im2col", ()), (_MC + "col2im.py", "col2im", ()),
+                (_MC + "convolution.py", "Convolution", padding), (_MC + "pooling.py", "Pooling", padding)),
+               license=NO_LICENCE),
+        Recipe("optim", f"{source}_mnist_cnn_optim", source, SFF, "nothing", ("Adam: correct",),
+               ((_MC + "adam.py", "Adam", ()),), license=NO_LICENCE),
+    ]
+
+
 RECIPES: tuple[Recipe, ...] = tuple(_dlfs("dlfs-ja", JA) + _dlfs("dlfs-ko", KO)
                                     + [r for source, spec in CS231N.items() for r in _cs231n(source, *spec)]
-                                    + [r for repo in LABDL_FILES for r in _labdl(repo)])
+                                    + [r for repo in LABDL_FILES for r in _labdl(repo)] + _sff1019())
 
 
 def mirror(repo: str) -> Path:
