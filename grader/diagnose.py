@@ -250,15 +250,23 @@ def _shapes_in(message: str) -> list[tuple[int, ...]]:
     return [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
 
 
-def _unflattened_product(message: str) -> str | None:
-    """``np.dot(x, W)`` with x (N, d1, d2, ...) where W has d1*d2*... rows: x was never flattened."""
+def _unflattened_product(message: str, arrays: Mapping[str, np.ndarray]) -> str | None:
+    """``x @ W`` with x (N, d1, d2, ...) where W has d1*d2*... rows: x was never flattened. np.dot names both shapes
+    ("shapes (2,3,2,2) and (12,4) not aligned"); matmul names the two sizes ("size 12 is different from 2"), and the
+    call's arguments give x."""
     shapes = _shapes_in(message)
-    if len(shapes) < 2 or len(shapes[0]) < 3 or len(shapes[1]) != 2:
+    if len(shapes) >= 2 and len(shapes[0]) >= 3 and len(shapes[1]) == 2:
+        x, rows = shapes[0], shapes[1][0]
+    elif m := re.search(r"size (\d+) is different from (\d+)", message):
+        rows, last = int(m.group(1)), int(m.group(2))
+        x = next((a.shape for a in arrays.values() if a.ndim >= 3 and a.shape[-1] == last), None)
+        if x is None:
+            return None
+    else:
         return None
-    x, w = shapes[0], shapes[1]
-    if int(np.prod(x[1:])) != w[0]:
+    if int(np.prod(x[1:])) != rows:
         return None
-    return (f"x {x} is not flattened before the product: reshape it to (N, D) = ({x[0]}, {w[0]}) with "
+    return (f"x {tuple(x)} is not flattened before the product: reshape it to (N, D) = ({x[0]}, {rows}) with "
             "x.reshape(x.shape[0], -1), keep x's original shape, and reshape dx back to it in backward")
 
 
@@ -325,7 +333,7 @@ def exception_cause(exc_type: str, message: str, line: str = "",
         return ("two arrays of incompatible shapes meet in an elementwise operation: check the axes of your sums "
                 "and means (keepdims=True keeps a column) and which array is transposed")
     if "not aligned" in message or "mismatch in its core dimension" in message:
-        if cause := _unflattened_product(message):
+        if cause := _unflattened_product(message, arrays):
             return cause
         return "the inner dimensions of a matrix product differ: a missing or extra .T, or swapped operands?"
     if m := re.search(r"module 'numpy' has no attribute '(float|int|bool|object|str|complex)'", message):

@@ -123,7 +123,7 @@ CS231N: dict[str, tuple[tuple[str, str], str, dict[str, str]]] = {
         "Affine": 'bug r"reduce.*functools|functools.*reduce" -- Python 2: reduce is not a builtin in Python 3 '
                   "(from functools import reduce)",
         "Relu": 'bug r"dout.*in place|in place.*dout" -- relu_backward writes into dout (dout[x <= 0] = 0)',
-        "Momentum": 'bug r"dw \* v|g \* v|times the gradient|gradient times" -- next_w += dw * v where next_w += v '
+        "Momentum": 'bug r"g \\* v" -- next_w += dw * v where next_w += v '
                     "belongs",
         "RMSprop": "correct", "Adam": "correct",
         "Convolution": f"bug r{PY2_DIV} -- Python 2: W_prime = (W-WW+2*P)/S+1 is a float (and dx[:,:,1:-1,1:-1] "
@@ -194,7 +194,7 @@ _RENAME = {  # the curriculum's names: class Sgd -> SGD, RMSProp -> RMSprop, and
 }
 RELU_DOUT_LAB = ('Relu: bug r"dout.*in place|in place.*dout" -- backward writes into dout (dout[self.mask] = 0), '
                  "the caller's array")
-AFFINE_4D = ('Affine: bug r"flatten|reshape|4-D|\(N, D\)" -- forward does not flatten x: a 4-D x (N, C, H, W) '
+AFFINE_4D = ('Affine: bug r"not flattened" -- forward does not flatten x: a 4-D x (N, C, H, W) '
              "never becomes (N, D)")
 SOFTMAX_LABELS = ('SoftmaxWithLoss: bug r"integer labels.*one-hot" -- integer labels are not handled: y_true * log(y) and '
                   "y_pred - y_true assume one-hot t")
