@@ -15,10 +15,11 @@ Everything here is judge-side NumPy on float64 copies; nothing is called on the 
 """
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -233,17 +234,34 @@ def _python2_cause(message: str) -> str | None:
 
 
 def _undefined_name_cause(message: str, line: str, names: list[str]) -> str | None:
-    """A NameError: the closest name of the call's arguments or of the failing line (a typo), if one is close."""
-    m = re.search(r"name '(\w+)' is not defined", message)
+    """A NameError, or a local used before it is assigned: the closest name of the student's function, of the call's
+    arguments or of the failing line (a typo; names are case-sensitive), if one is close."""
+    m = re.search(r"name '(\w+)' is not defined|local variable '(\w+)'", message)
     if m is None:
         return None
-    missing = m.group(1)
-    known = sorted((set(names) | set(re.findall(r"[A-Za-z_]\w*", line))) - {missing})
-    close = difflib.get_close_matches(missing, known, n=1, cutoff=0.7)
+    missing = m.group(1) or m.group(2)
+    known = list(dict.fromkeys(n for n in [*names, *re.findall(r"[A-Za-z_]\w*", line)] if n != missing))
+    close = [n for n in known if n.lower() == missing.lower()] or difflib.get_close_matches(missing, known, n=1,
+                                                                                            cutoff=0.7)
+    if m.group(2):
+        return (f"{missing} is used before your function assigns it" + (f": a typo for {close[0]}?" if close else
+                                                                         " (it is assigned further down)"))
     if close:
         return f"{missing} is not defined: a typo for {close[0]}?"
     return (f"{missing} is not defined where it is used: a typo, a name from another cell or file of yours, or an "
             "import missing from your submission?")
+
+
+def _misspelt_numpy(message: str, line: str) -> str | None:
+    """``np.zeros.like(x)``: an attribute of a NumPy function where ``np.zeros_like`` (one name) was meant."""
+    m = re.search(r"has no attribute '(\w+)'", message)
+    if m is None:
+        return None
+    for found in re.finditer(rf"\b(np|numpy)\.(\w+)\.{m.group(1)}\b", line):
+        joined = f"{found.group(2)}_{m.group(1)}"
+        if hasattr(np, joined):
+            return f"{found.group(0)} is not a NumPy function: did you mean {found.group(1)}.{joined}?"
+    return None
 
 
 def _shapes_in(message: str) -> list[tuple[int, ...]]:
@@ -284,11 +302,40 @@ def _labels_for_one_hot(shapes: list[tuple[int, ...]], arrays: Mapping[str, np.n
             f"too (y[np.arange(N), {t}]), or turn them into one-hot first (np.eye({c})[{t}])")
 
 
+def scope_names(statements: Sequence[Any], where: str) -> list[str]:
+    """The parameters and local names of the student's function that raised at ``where`` ("alice.py, line 12" or
+    "alice.ipynb, cell 3, line 4"), read from the loaded statements (objects with source, lineno, cell)."""
+    m = re.search(r"(?:cell (\d+), )?line (\d+)$", where or "")
+    if m is None:
+        return []
+    cell, lineno = (int(m.group(1)) if m.group(1) else None), int(m.group(2))
+    for stmt in statements:
+        if stmt.cell != cell or not stmt.lineno <= lineno < stmt.lineno + stmt.source.count("\n") + 1:
+            continue
+        try:
+            tree = ast.parse(stmt.source)
+        except SyntaxError:
+            return []
+        ast.increment_lineno(tree, stmt.lineno - 1)
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                     and n.lineno <= lineno <= (n.end_lineno or n.lineno)]
+        if not functions:
+            return []
+        inner = max(functions, key=lambda n: n.lineno)
+        args = inner.args
+        names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        names += [a.arg for a in (args.vararg, args.kwarg) if a]
+        names += [n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        return list(dict.fromkeys(names))
+    return []
+
+
 def exception_cause(exc_type: str, message: str, line: str = "",
                     arrays: Mapping[str, np.ndarray] | None = None,
-                    settings: Mapping[str, object] | None = None) -> str | None:
+                    settings: Mapping[str, object] | None = None, scope: Sequence[str] = ()) -> str | None:
     """The likely cause of a student exception, from its type and message, the student's line that raised it,
-    the call's array arguments (name -> array) and its other settings (constructor and keyword arguments)."""
+    the call's array arguments (name -> array), its other settings (constructor and keyword arguments) and the
+    names of the student's function that raised (``scope_names``)."""
     arrays, settings = arrays or {}, settings or {}
     text = f"{exc_type}: {message}"
     pad = settings.get("pad")
@@ -343,7 +390,15 @@ def exception_cause(exc_type: str, message: str, line: str = "",
     if "arrays can be converted to Python scalars" in message:
         return ("int() or float() of an array with more than one element (NumPy 2 refuses what older versions "
                 "allowed with a warning): index one element (x[i, j]) or use .item() on a one-element array")
-    if cause := _python2_cause(message) or _undefined_name_cause(message, line, [*arrays, *settings]):
+    if cause := _python2_cause(message) or _undefined_name_cause(message, line, [*scope, *arrays, *settings]):
+        return cause
+    if m := re.search(r"^(\w+)\(\) takes no arguments", message):
+        return (f"{m.group(1)} has no __init__ that takes these arguments: is it spelt __init__, two underscores on "
+                "each side (def __init(self, ...) is an ordinary method Python never calls)?")
+    if m := re.search(r"^(\w+)\.__init__\(\) missing (\d+) required positional argument", message):
+        return (f"{m.group(1)}'s __init__ has parameters without defaults, and the check calls it without them: give "
+                "them the curriculum's defaults (e.g. lr=0.01)")
+    if cause := _misspelt_numpy(message, line):
         return cause
     if m := re.search(r"(\w+(?:\.\w+)?)\(\) takes (\d+) positional arguments? but (\d+) were given", message):
         return (f"{m.group(1)} is defined with {int(m.group(2)) - ('.' in m.group(1))} argument(s) besides self "

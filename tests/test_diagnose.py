@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.diagnose import diagnose, exception_cause, shape_cause
+from grader.diagnose import diagnose, exception_cause, scope_names, shape_cause
 
 RNG = np.random.default_rng(7)
 DW = RNG.standard_normal((4, 3))          # a gradient-like matrix, no special structure
@@ -201,9 +201,29 @@ LABELS = np.array([3, 0, 4, 0])
      "t holds integer labels, shape (4,), and your code treats it as one-hot (4, 5)"),
     ("TypeError", "Convolution.backward() takes 1 positional argument but 2 were given", "", {},
      "Convolution.backward is defined with 0 argument(s) besides self but is called with 1"),
+    ("TypeError", "Pooling() takes no arguments", "", {}, "is it spelt __init__, two underscores on each side"),
+    ("TypeError", "Momentum.__init__() missing 2 required positional arguments: 'lr' and 'momentum'", "", {},
+     "Momentum's __init__ has parameters without defaults"),
+    ("AttributeError", "'builtin_function_or_method' object has no attribute 'like'",
+     "self.v[key] = np.zeros.like(val)", {}, "np.zeros.like is not a NumPy function: did you mean np.zeros_like?"),
+    ("UnboundLocalError", "cannot access local variable 'X' where it is not associated with a value",
+     "return numerical_gradient_1d(f, X)", {"x": np.zeros(2)}, "X is used before your function assigns it: a typo "
+     "for x?"),
 ])
 def test_exception_causes_from_the_corpus(exc_type, message, line, arrays, words):
     assert words in exception_cause(exc_type, message, line, arrays)
+
+
+def test_a_name_differing_in_case_from_a_parameter_is_called_a_typo():
+    assert exception_cause("NameError", "name 'W' is not defined", "self.W = W", {}, {},
+                           scope=["self", "w", "b"]) == "W is not defined: a typo for w?"
+
+
+def test_scope_names_are_the_raising_function_s_parameters_and_locals():
+    class Statement:
+        source, lineno, cell = "class C:\n    def __init__(self, w, b):\n        k = 1\n        self.W = W\n", 10, None
+    assert scope_names([Statement()], "alice.py, line 13") == ["self", "w", "b", "k"]
+    assert scope_names([Statement()], "alice.py, line 30") == []
 
 
 def test_a_product_of_other_shapes_is_not_called_unflattened():

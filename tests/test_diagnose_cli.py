@@ -97,8 +97,41 @@ class SoftmaxWithLoss(SoftmaxWithLoss):
         self.y = softmax(x)
         return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
 ''', "SoftmaxWithLoss", ('holds integer labels', 'one-hot')),
+        "sigmoid_division_before_plus": ('''
+class Sigmoid(Sigmoid):
+    def forward(self, x):
+        self.out = 1 / 1 + np.exp(-x)
+        return self.out
+''', "Sigmoid", ('/ binds before +',)),
+        "softmax_loss_whole_batch_softmax": ('''
+class SoftmaxWithLoss(SoftmaxWithLoss):
+    def forward(self, x, t):
+        self.t = t
+        e = np.exp(x - np.max(x))
+        self.y = e / np.sum(e)
+        return cross_entropy_error(self.y, t)
+''', "SoftmaxWithLoss", ('whole batch as one vector',)),
     },
     "conv": {
+        "pooling_init_misspelt": ('''
+_Pooling = Pooling
+
+
+class Pooling:
+    def __init(self, pool_h, pool_w, stride=2, pad=0):
+        self.inner = _Pooling(pool_h, pool_w, stride, pad)
+
+    def forward(self, x):
+        return self.inner.forward(x)
+
+    def backward(self, dout):
+        return self.inner.backward(dout)
+''', "Pooling", ('spelt __init__',)),
+        "conv_init_parameter_case": ('''
+class Convolution(Convolution):
+    def __init__(self, w, b, stride=1, pad=0):
+        super().__init__(W, b, stride, pad)
+''', "Convolution", ('W is not defined: a typo for w?',)),
         "conv_python2_reduce": ('''
 class Convolution(Convolution):
     def forward(self, x):
@@ -172,6 +205,20 @@ def numerical_gradient(f, x):
     x = x.astype(np.float, copy=False)
     return _numerical_gradient(f, x)
 ''', "numerical_gradient", ('np.float was removed',)),
+        "sum_squared_error_power_before_minus": ('''
+def sum_squared_error(y, t):
+    return 0.5 * np.sum(y - t ** 2)
+''', "sum_squared_error", ('** binds before -',)),
+        "numerical_gradient_used_before_assigned": ('''
+_numerical_gradient = numerical_gradient
+
+
+def numerical_gradient(f, x):
+    if x.ndim == 1:
+        return _numerical_gradient(f, X)
+    X = x
+    return _numerical_gradient(f, X)
+''', "numerical_gradient", ('X is used before your function assigns it: a typo for x?',)),
         "numerical_diff_tiny_h": ('''
 def numerical_diff(f, x):
     h = 1e-50
@@ -191,6 +238,16 @@ def delta_sgd(W, X, D, alpha):
 ''', "delta_sgd", ("stops after 4 iterations",)),
     },
     "optim": {
+        "momentum_without_defaults": ('''
+class Momentum(Momentum):
+    def __init__(self, lr, momentum):
+        super().__init__(lr, momentum)
+''', "Momentum", ('__init__ has parameters without defaults',)),
+        "adagrad_np_zeros_dot_like": ('''
+class AdaGrad(AdaGrad):
+    def update(self, params, grads):
+        self.h = {key: np.zeros.like(val) for key, val in params.items()}
+''', "AdaGrad", ('did you mean np.zeros_like?',)),
         "momentum_step_times_gradient": ('''
 class Momentum(Momentum):
     def update(self, params, grads):

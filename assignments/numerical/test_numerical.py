@@ -24,6 +24,9 @@ def _fresh(seed: int, *shape: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- sigmoid
+SIGMOID_PRECEDENCE = "`1 / 1 + np.exp(-x)`: / binds before +, so this is 1 + exp(-x): write 1 / (1 + np.exp(-x))"
+
+
 @check("sigmoid", "golden", points=1)
 def test_sigmoid_golden(student, golden):
     """sigmoid on the reference's vector and matrix inputs."""
@@ -31,7 +34,8 @@ def test_sigmoid_golden(student, golden):
         case = golden(name)
         x = case.inputs["x"]
         assert_close(student.sigmoid(x), case.outputs["y"], what=f"sigmoid(x) for x of shape {x.shape}",
-                     variants={"you computed 1/(1+exp(x)): the sign inside exp is flipped": ref.sigmoid(-x)})
+                     variants={"you computed 1/(1+exp(x)): the sign inside exp is flipped": ref.sigmoid(-x),
+                               SIGMOID_PRECEDENCE: 1 + np.exp(-x)})
 
 
 @check("sigmoid", "shape", points=0.5)
@@ -118,6 +122,9 @@ def test_softmax_leaves_input_alone(student):
 
 
 # ---------------------------------------------------------------- sum_squared_error
+SSE_PRECEDENCE = "`y - t**2`: ** binds before -, so only t is squared: write (y - t)**2"
+
+
 @check("sum_squared_error", "golden", points=1)
 def test_sum_squared_error_golden_seed(student, golden):
     """The lecture's example: y = [0.1, 0.05, 0.6, ...], t one-hot at 2 gives 0.0975."""
@@ -125,7 +132,8 @@ def test_sum_squared_error_golden_seed(student, golden):
     y, t = case.inputs["y"], case.inputs["t"]
     expected = float(case.outputs["loss"])
     assert_scalar_close(student.sum_squared_error(y, t), expected, what="sum_squared_error(y, t) on the lecture example",
-                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                        variants={SSE_PRECEDENCE: 0.5 * np.sum(y - t**2),
+                                  "the 0.5 in front of the sum is missing": 2 * expected,
                                   "the mean is taken instead of 0.5 * sum": np.mean((y - t) ** 2)})
 
 
@@ -136,7 +144,8 @@ def test_sum_squared_error_golden_batch(student, golden):
     y, t = case.inputs["y"], case.inputs["t"]
     expected = float(case.outputs["loss"])
     assert_scalar_close(student.sum_squared_error(y, t), expected, what=f"sum_squared_error(y, t) for y of shape {y.shape}",
-                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                        variants={SSE_PRECEDENCE: 0.5 * np.sum(y - t**2),
+                                  "the 0.5 in front of the sum is missing": 2 * expected,
                                   "divided by the batch size: this loss is a plain sum": expected / y.shape[0]})
 
 

@@ -342,9 +342,133 @@ def _sff1019() -> list[Recipe]:
     ]
 
 
+# ------------------------------------------------------------------ three more students' DLFS repositories
+# KyoyaTokikawa (Japanese): the textbook's repository with the student's own chapters 3-4 (mine/NeuralNetwork.py) and
+# layers, conv and optimizers (mine_2/). The repository's LICENSE.md is the textbook's; the student's files carry none.
+KYOYA = ("KyoyaTokikawa/deep-learning-from-scratch", "30ccb997bc78af1c4d2580bf577283b30975bf18")
+# wuyuanhang94 (Chinese): a numpy framework of the book's layers and optimizers (utils/).
+WUYH = ("wuyuanhang94/impl-dl-with-numpy", "f1ebb914bb0a2953c1a79357ca7bbc372d775b5a")
+# TaeSanKIM (Korean): the book's exercises, one file each, in a folder of the textbook's repository (taesan/).
+TAESAN = ("TaeSanKIM/python", "e90e811787332a6b2157c2387ec59070ddaa4b38")
+_TS = "deep_learning/deep-learning-from-scratch-8ca57dea36b05ffe6bc4486069e5ffb9bd444285/"
+UNLICENSED_IN_TEXTBOOK_FORK = "no licence for the student's files (LICENSE.md is the textbook's): pulled at test time"
+RELU_DOUT = RELU_DOUT_LAB
+NO_BACKWARD = 'Convolution: bug r"no attribute .backward." -- Convolution has no backward method'
+
+
+def _renamed(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    return ((f"re:\\b{old}\\b", new),)
+
+
+def _three_more() -> list[Recipe]:
+    nn = "mine/NeuralNetwork.py"
+    kyoya = [
+        Recipe("numerical", "kyoya_functions", "kyoya", KYOYA, "nothing (mine/NeuralNetwork.py, the student's chapters 3-4)",
+               ("sigmoid: correct", "relu: correct",
+                'softmax: bug r"Subtract the maximum" -- exp_a = np.exp(a) is never shifted and the max is subtracted inside '
+                "the sum (np.sum(exp_a - c)): overflows, and not a distribution",
+                'sum_squared_error: bug r"binds before -" -- 0.5 * np.sum(y-t ** 2): ** binds before -, so t is squared, '
+                "not the difference",
+                'cross_entropy_error: bug r"not divided by the batch size" -- no division by the batch size (and one-hot t only)',
+                "numerical_diff: correct",
+                'numerical_gradient: bug r"range\\(x.size\\)" -- x[idx] for idx in range(x.size): 1-D input only',
+                GD_LAB.replace("x = x_init", "x = init_x")),
+               tuple((nn, n, ()) for n in ("sigmoid", "relu", "softmax", "sum_squared_error", "cross_entropy_error",
+                                           "numerical_diff", "numerical_gradient", "gradient_descent")),
+               license=UNLICENSED_IN_TEXTBOOK_FORK),
+        Recipe("layers", "kyoya_layers", "kyoya", KYOYA, "class sigmoid -> Sigmoid (mine_2/SigmoidLalyer.py); "
+               "SoftmaxWithLoss's softmax and cross_entropy_error are the ones it imports, from mine/NeuralNetwork.py",
+               ('Sigmoid: bug r"binds before \\+" -- out = 1 / 1 + np.exp(-x): / binds before +, so this is 1 + exp(-x)',
+                RELU_DOUT, AFFINE_4D,
+                'SoftmaxWithLoss: bug r"subtract the max" -- its softmax (np.sum(exp_a - c), exp unshifted) is wrong, and '
+                "the loss is not divided by the batch size"),
+               ((nn, "softmax", ()), (nn, "cross_entropy_error", ()),
+                ("mine_2/SigmoidLalyer.py", "sigmoid", (("class sigmoid:", "class Sigmoid:"),)),
+                ("mine_2/ReluLayer.py", "Relu", ()), ("mine_2/AffineLayer.py", "Affine", ()),
+                ("mine_2/SoftmaxWithLossLayer.py", "SoftmaxWithLoss", ())), license=UNLICENSED_IN_TEXTBOOK_FORK),
+        Recipe("conv", "kyoya_conv", "kyoya", KYOYA, "nothing (im2col is the textbook's, from common/util.py)",
+               (NO_BACKWARD, 'Pooling: bug r"spelt __init__" -- def __init(self, ...) (the trailing __ missing): Pooling '
+                "has no constructor taking pool_h, pool_w, stride, pad (and no backward)"),
+               (("common/util.py", "im2col", ()), ("mine_2/ConvolutionClass.py", "Convolution", ()),
+                ("mine_2/PoolingClass.py", "Pooling", ())), license=UNLICENSED_IN_TEXTBOOK_FORK),
+        Recipe("optim", "kyoya_optim", "kyoya", KYOYA, "class momentumSGD -> Momentum, nefterovmomentumSGD -> Nesterov, "
+               "adagrad -> AdaGrad, rmsrop -> RMSprop (mine_2/OptimizationAlgorithm/); SGD is mine_2/SGDClass.py",
+               ("SGD: correct",
+                'Momentum: bug r"np\\.zeros_like" -- np.zeros.like (np.zeros_like meant), then self.v = [] (a list) indexed '
+                'by key, params.key(); and no defaults in __init__',
+                'Nesterov: bug r"np\\.zeros_like" -- np.zeros.like (np.zeros_like meant), then self.v = [] indexed by key '
+                '(and the rule is not Nesterov\'s)',
+                'AdaGrad: bug r"np\\.zeros_like" -- np.zeros.like (np.zeros_like meant); for key, param in params unpacks '
+                'the keys\' letters; self.h = [] indexed by key',
+                'RMSprop: bug r"spelt __init__" -- def __init(self, ...): RMSprop(lr=...) has no constructor, h never set'),
+               (("mine_2/SGDClass.py", "SGD", ()),
+                ("mine_2/OptimizationAlgorithm/MomentumSGD.py", "momentumSGD", _renamed("momentumSGD", "Momentum")),
+                ("mine_2/OptimizationAlgorithm/NefterovMomentum.py", "nefterovmomentumSGD",
+                 _renamed("nefterovmomentumSGD", "Nesterov")),
+                ("mine_2/OptimizationAlgorithm/AdaGrad.py", "adagrad", _renamed("adagrad", "AdaGrad")),
+                ("mine_2/OptimizationAlgorithm/RMSprop.py", "rmsrop", _renamed("rmsrop", "RMSprop"))),
+               license=UNLICENSED_IN_TEXTBOOK_FORK),
+    ]
+    wuyh = [
+        Recipe("layers", "wuyuanhang94_layers", "wuyuanhang94", WUYH, "class ReLU -> Relu",
+               (RELU_DOUT, "Affine: correct",
+                'SoftmaxWithLoss: bug r"not divided by the batch size" -- softmax subtracts the max from x in place (x -= ...), the '
+                "caller's array; backward returns y - t without dividing by the batch size"),
+               (("utils/common.py", "softmax", ()), ("utils/common.py", "crossEntropyLoss", ()),
+                ("utils/layers.py", "ReLU", (("class ReLU:", "class Relu:"),)), ("utils/layers.py", "Affine", ()),
+                ("utils/layers.py", "SoftmaxWithLoss", ())), license=NO_LICENCE),
+        Recipe("conv", "wuyuanhang94_conv", "wuyuanhang94", WUYH, "nothing",
+               ("im2col: correct", "col2im: correct", "Convolution: correct",
+                'Pooling: bug r"ignores pad" -- out_h = int(1 + (H - self.pool_h) / self.stride) ignores pad'),
+               tuple(("utils/common.py", n, ()) for n in ("im2col", "col2im"))
+               + tuple(("utils/layers.py", n, ()) for n in ("Convolution", "Pooling")), license=NO_LICENCE),
+        Recipe("optim", "wuyuanhang94_optim", "wuyuanhang94", WUYH, "class Momemtum -> Momentum",
+               ("SGD: correct", "Momentum: correct", "AdaGrad: correct"),
+               (("utils/optimizer.py", "SGD", ()),
+                ("utils/optimizer.py", "Momemtum", (("class Momemtum:", "class Momentum:"),)),
+                ("utils/optimizer.py", "AdaGrad", ())), license=NO_LICENCE),
+    ]
+    cce = (_TS + "taesan/CCE.py", "cross_entopy_error", ())
+    taesan = [
+        Recipe("numerical", "taesan_functions", "taesan", TAESAN, "mean_squared_error -> sum_squared_error (same body), "
+               "cross_entopy_error -> cross_entropy_error",
+               ('softmax: bug r"normalised as one vector" -- np.max(a) and np.sum(exp_a) over the whole array: a 2-D '
+                "batch is not normalised row by row",
+                "sum_squared_error: correct", CEE_LABELS.replace("y_true * log(y_pred + delta)", "t * np.log(y + delta)"),
+                "numerical_diff: correct",
+                'numerical_gradient: bug r"typo for x" -- the 1-D branch calls numerical_gradient_1d(f, X): X is not '
+                "defined there (x is); a 2-D x is differentiated row by row",
+                GD_LAB.replace("x = x_init", "x = init_x")),
+               (("deep_learning/softmax_function.py", "softmax", ()),
+                (_TS + "taesan/MSE.py", "mean_squared_error", _renamed("mean_squared_error", "sum_squared_error")),
+                (_TS + "taesan/CCE.py", "cross_entopy_error", _renamed("cross_entopy_error", "cross_entropy_error")),
+                (_TS + "taesan/numerical_diff.py", "numerical_diff", ()),
+                (_TS + "taesan/numerical_gradient.py", "numerical_gradient_1d", ()),
+                (_TS + "taesan/numerical_gradient.py", "numerical_gradient", ()),
+                (_TS + "taesan/gradient_descent.py", "gradient_descent", ())), license=UNLICENSED_IN_TEXTBOOK_FORK),
+        Recipe("layers", "taesan_layers", "taesan", TAESAN, "nothing (SoftmaxWithLoss's softmax and "
+               "cross_entopy_error are the student's own, from deep_learning/softmax_function.py and taesan/CCE.py)",
+               (RELU_DOUT, 'Affine: bug r"must store the gradient as self\\.dW" -- backward computes dw and db as locals: self.dW and self.db '
+                "are never set (and a 4-D x is never flattened)",
+                'SoftmaxWithLoss: bug r"whole batch as one vector" -- its softmax normalises the whole batch as one vector'),
+               (("deep_learning/softmax_function.py", "softmax", ()), cce, (_TS + "taesan/Relu.py", "Relu", ()),
+                (_TS + "taesan/Affine.py", "Affine", ()), (_TS + "taesan/SoftmaxWithLoss.py", "SoftmaxWithLoss", ())),
+               license=UNLICENSED_IN_TEXTBOOK_FORK),
+        Recipe("conv", "taesan_conv", "taesan", TAESAN, "nothing (im2col is the textbook's, from common/util.py)",
+               ('Convolution: bug r"typo for w" -- __init__(self, w, b, ...) then self.W = W: W is not defined (w is); '
+                "and no backward",),
+               ((_TS + "common/util.py", "im2col", ()), (_TS + "taesan/Convolution.py", "Convolution", ())),
+               license=UNLICENSED_IN_TEXTBOOK_FORK),
+        Recipe("optim", "taesan_optim", "taesan", TAESAN, "nothing", ("AdaGrad: correct",),
+               ((_TS + "taesan/AdaGrad.py", "AdaGrad", ()),), license=UNLICENSED_IN_TEXTBOOK_FORK),
+    ]
+    return kyoya + wuyh + taesan
+
+
 RECIPES: tuple[Recipe, ...] = tuple(_dlfs("dlfs-ja", JA) + _dlfs("dlfs-ko", KO)
                                     + [r for source, spec in CS231N.items() for r in _cs231n(source, *spec)]
-                                    + [r for repo in LABDL_FILES for r in _labdl(repo)] + _sff1019())
+                                    + [r for repo in LABDL_FILES for r in _labdl(repo)] + _sff1019()
+                                    + _three_more())
 
 
 def mirror(repo: str) -> Path:
