@@ -83,9 +83,12 @@ def _activation_variants(cls: str, x: np.ndarray, dout: np.ndarray, args: tuple)
                 {"dout is passed through unchanged: multiply it by the mask (x > 0)": dout,
                  "the mask is inverted: the gradient flows where x <= 0": dout * (x <= 0)})
     if cls == "Sigmoid":
-        out = ref.sigmoid(x)
-        return ({"the sign inside exp is flipped: use 1 / (1 + exp(-x))": ref.sigmoid(-x)},
-                {"dx ignores dout: multiply out * (1 - out) by dout": out * (1 - out),
+        out, unbracketed = ref.sigmoid(x), 1 + np.exp(-x)
+        precedence = "`1 / 1 + np.exp(-x)`: / binds before +, so this is 1 + exp(-x): write 1 / (1 + np.exp(-x))"
+        return ({"the sign inside exp is flipped: use 1 / (1 + exp(-x))": ref.sigmoid(-x), precedence: unbracketed},
+                {f"forward's output is wrong and backward uses it: {precedence}":
+                     dout * unbracketed * (1 - unbracketed),
+                 "dx ignores dout: multiply out * (1 - out) by dout": out * (1 - out),
                  "backward uses x where the cached output belongs: dx = dout * out * (1 - out)": dout * x * (1 - x)})
     if cls == "Tanh":
         out = np.tanh(x)
@@ -431,11 +434,22 @@ def test_affine_mutation(student):
 
 
 # ================================================================ SoftmaxWithLoss
+def _softmax_loss_variants(x: np.ndarray, t: np.ndarray, loss: float) -> dict[str, float]:
+    """Known bugs of the loss: summed over the batch; softmax over the whole batch as one vector (a 1-D softmax)."""
+    n = x.shape[0]
+    onehot = np.eye(x.shape[1])[t] if t.ndim == 1 else t
+    whole = np.exp(x - x.max())
+    whole = whole / whole.sum()
+    return {f"the loss is summed over the batch, not averaged (N = {n})": loss * n,
+            ("the softmax normalises the whole batch as one vector (max and sum over all of x): take them per row, "
+             "axis=1 with keepdims=True"): float(-np.sum(onehot * np.log(whole + 1e-7)) / n)}
+
+
 def _softmax_loss_case(student: Any, x: np.ndarray, t: np.ndarray, loss: float, dx: np.ndarray, label: str) -> None:
     n = x.shape[0]
     layer = student.SoftmaxWithLoss()
     assert_scalar_close(layer.forward(x, t), loss, what=f"SoftmaxWithLoss.forward(x, t) {label}",
-                        variants={f"the loss is summed over the batch, not averaged (N = {n})": loss * n})
+                        variants=_softmax_loss_variants(x, t, loss))
     y_minus_t = dx * n
     assert_close(layer.backward(), dx, what=f"SoftmaxWithLoss.backward() {label}", batch_size=n,
                  variants={NOT_DIVIDED_BY_N: y_minus_t, "the sign is flipped: dx = (y - t) / N": -dx})

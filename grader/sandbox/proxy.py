@@ -13,7 +13,7 @@ import contextlib
 from typing import Any, Callable, Iterator, Sequence
 
 from grader import calllog
-from grader.diagnose import exception_cause
+from grader.diagnose import exception_cause, scope_names
 from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import testfns
@@ -427,8 +427,10 @@ def _logged(student: Student, kind: str, name: str, target: int | None, args: tu
         if not exc.call:
             names = calllog.parameter_names(entry)
             exc.call = calllog.describe_call(entry, names)
+            loaded = getattr(student, "loaded", None)
+            scope = scope_names(loaded.statements, exc.where) if loaded is not None else []
             exc.cause = exc.cause or exception_cause(exc.exc_type, exc.message, exc.traceback.rsplit("\n", 1)[-1],
-                                                     *calllog.arguments(entry, names))
+                                                     *calllog.arguments(entry, names), scope=scope)
         raise
     finally:
         entry.seed = student._seeds(student._calls) if student._seeds is not None and student._calls else None
