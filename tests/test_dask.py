@@ -268,6 +268,22 @@ def test_a_busy_worker_gives_the_verdicts_of_an_idle_machine(cluster, busy_worke
     assert subs["loops"]["score"] == subs["naps"]["score"] == 2
 
 
+def test_a_worker_with_another_key_refuses_to_grade(cluster, tmp_path: Path) -> None:
+    """Hidden inputs and call seeds derive from the instructor's key: a worker whose key file holds another key
+    would grade other inputs, so the run stops with an error that says how to give the workers the key."""
+    sub = write_py(tmp_path / "a.py", reference_source("numerical"))
+    other = tmp_path / "instructor.key"
+    other.write_text("7a" * 32 + "\n")
+    other.chmod(0o600)
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "numerical", str(sub), "--out", str(tmp_path / "o"),
+                           "--quiet", "--scheduler", cluster.address], cwd=PROJECT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "GRADER_SECRET_FILE": str(other)})
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "has another grading key than the grading machine" in lines[0], proc.stderr
+    assert "GRADER_SECRET_FILE=" in lines[0] and "7a7a" not in proc.stderr  # the fix; never the key
+
+
 def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:
     sub = write_py(tmp_path / "a.py", reference_source("numerical"))
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "numerical", str(sub), "--out", str(tmp_path / "o"),
