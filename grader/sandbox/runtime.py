@@ -25,7 +25,7 @@ import random
 import sys
 import traceback
 import types
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from grader.loaded import LoadedSubmission, LoadNote, Statement
 from grader.sandbox import drivers, testfns
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef, encode_message,
-    recv_frame, send_frame,
+    holds_blob, recv_frame, send_frame,
 )
 
 OUTPUT_CAP = 10_000  # characters of stdout/stderr kept per call
@@ -114,19 +114,10 @@ class _CappedWriter(io.TextIOBase):
         return len(s)
 
     def text(self) -> str:
+        if not self.parts:
+            return ""
         out = "".join(self.parts)
         return out + (f"\n[... {self.dropped} more characters not shown]" if self.dropped else "")
-
-
-@contextlib.contextmanager
-def _captured() -> Iterator[tuple[_CappedWriter, _CappedWriter]]:
-    out, err = _CappedWriter(), _CappedWriter()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        yield out, err
-    finally:
-        sys.stdout, sys.stderr = saved
 
 
 # --------------------------------------------------------------------------- the runtime
@@ -147,22 +138,26 @@ class Runtime:
     # ---- dispatch
     def handle(self, header: dict[str, Any], blobs: list[bytes]) -> bytes:
         op = header.get("op")
-        method = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
-        with _captured() as (out, err):
+        method = getattr(self, "op_" + op, None) if type(op) is str else None
+        out, err = _CappedWriter(), _CappedWriter()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            if method is None:
+                raise ProtocolError(f"unknown request {op!r}")
+            undo = install_random_patches() if self.patch_random else None
             try:
-                if method is None:
-                    raise ProtocolError(f"unknown request {op!r}")
-                undo = install_random_patches() if self.patch_random else None
-                try:
-                    if "seed" in header:
-                        _Seeds.reset(int(header["seed"]))
-                    reply, encoder = method(header, Decoder(blobs, self._resolve))
-                finally:
-                    _restore_builtins()
-                    if undo is not None:
-                        undo()
-            except BaseException as exc:  # noqa: B036 - student code may raise anything
-                reply, encoder = {"ok": False, "error": self._error(exc)}, None
+                if "seed" in header:
+                    _Seeds.reset(int(header["seed"]))
+                reply, encoder = method(header, Decoder(blobs, self._resolve))
+            finally:
+                _restore_builtins()
+                if undo is not None:
+                    undo()
+        except BaseException as exc:  # noqa: B036 - student code may raise anything
+            reply, encoder = {"ok": False, "error": self._error(exc)}, None
+        finally:
+            sys.stdout, sys.stderr = saved
         reply["stdout"], reply["stderr"] = out.text(), err.text()
         reply["id"] = header.get("id") if type(header.get("id")) is int else 0
         return self._frame(reply, encoder)
@@ -282,9 +277,9 @@ class Runtime:
         args, kwargs = dec.decode(header.get("args", [])), dec.decode(header.get("kwargs", {"$dict": {}}))
         result = fn(*args, **kwargs)
         self._check_pid()
-        if header.get("return_args"):  # the array arguments as the call left them (the judge compares)
-            return self._reply(result, "auto", args=tuple(_array_or_none(a) for a in args),
-                               kwargs={k: _array_or_none(v) for k, v in kwargs.items()})
+        if header.get("return_args"):  # the array arguments the call changed (the judge compares them)
+            return self._reply(result, "auto", args=_left(args, header.get("args"), dec.blobs),
+                               kwargs=_left_kwargs(kwargs, header.get("kwargs"), dec.blobs))
         return self._reply(result, header.get("mode", "auto"))
 
     def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -293,13 +288,14 @@ class Runtime:
         The first exception ends the request."""
         fn = dec.decode(header["target"])
         results, args_after, kwargs_after = [], [], []
-        for seed, args in zip(header["seeds"], dec.decode(header["calls"])):
+        calls = header["calls"]
+        for seed, args, sent in zip(header["seeds"], dec.decode(calls), calls):
             _Seeds.reset(int(seed))
             kwargs = dec.decode(header.get("kwargs", {"$dict": {}}))
             results.append(fn(*args, **kwargs))
             self._check_pid()
-            args_after.append(tuple(_array_or_none(a) for a in args))
-            kwargs_after.append({k: _array_or_none(v) for k, v in kwargs.items()})
+            args_after.append(_left(args, sent, dec.blobs))
+            kwargs_after.append(_left_kwargs(kwargs, header.get("kwargs"), dec.blobs))
         return self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -384,8 +380,21 @@ def _restore_builtins() -> None:
             current[key] = value
 
 
-def _array_or_none(value: Any) -> Any:
-    return value if type(value) is np.ndarray else None
+def _left(args: Any, sent: Any, blobs: list[bytes]) -> tuple[Any, ...]:
+    """Per positional argument, what goes back to the judge: the array as the call left it if it is an array that
+    the call changed in any way, else None (not an array, or exactly as sent: nothing to send back)."""
+    sent = sent if type(sent) is list else []
+    return tuple(_changed_array(a, sent[i] if i < len(sent) else None, blobs) for i, a in enumerate(args))
+
+
+def _left_kwargs(kwargs: dict[str, Any], sent: Any, blobs: list[bytes]) -> dict[str, Any]:
+    sent = sent.get("$dict") if type(sent) is dict else None
+    sent = sent if type(sent) is dict else {}
+    return {k: _changed_array(v, sent.get(k), blobs) for k, v in kwargs.items()}
+
+
+def _changed_array(value: Any, sent: Any, blobs: list[bytes]) -> Any:
+    return value if type(value) is np.ndarray and not holds_blob(value, sent, blobs) else None
 
 
 def _type_name(obj: Any) -> str:
