@@ -12,8 +12,8 @@ back; the session logs them as if it had run those checks itself (``VerdictColle
 own reporting work as usual).
 
 The session starts its fork server while it collects (a Python importing NumPy: about 0.2 s that then
-costs no wall-clock time; see ``_boot_fork_server``); each worker starts its own when it takes its first
-submission. Judges never
+costs no wall-clock time; see ``_boot_fork_server``); each worker uses it too, on a control channel of its own
+(``grader.sandbox.process.fork_server_channel``). Judges never
 run student code themselves. A worker that dies (a bug in the judge) loses nothing: the session grades
 what it had not finished.
 """
@@ -191,7 +191,10 @@ def _boot_fork_server() -> threading.Event | None:
 
 
 def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue) -> Worker:
+    from grader.sandbox import process
+
     ours, theirs = socket.socketpair()
+    channel = None if session.config.getoption("--grader-in-process", False) else process.fork_server_channel()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -199,13 +202,15 @@ def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQu
         ours.close()
         code = 1
         try:
-            _forget_inherited_sandbox()
+            process.use_fork_server_channel(channel)
             _serve(session, groups, work, theirs)
             code = 0
         finally:
-            _stop_sandbox()
+            process.stop_sandbox()
             os._exit(code)
     theirs.close()
+    if channel is not None:
+        channel.close()
     return Worker(pid, ours)
 
 
@@ -316,18 +321,3 @@ def _items_taken(groups: list[list[pytest.Item]], take: Any) -> Iterator[tuple[p
         following = next_group()
         yield group[-1], following[0] if following else None
         group = following
-
-
-def _forget_inherited_sandbox() -> None:
-    """A forked worker starts its own fork server: the session's (inherited here) serves the session only."""
-    from grader.sandbox import process
-
-    process._SERVER = None
-    process._LIVE.clear()
-
-
-def _stop_sandbox() -> None:
-    """Stop this worker's fork server and its spare student process (``os._exit`` skips atexit)."""
-    from grader.sandbox import process
-
-    process._shutdown()

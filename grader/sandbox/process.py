@@ -148,6 +148,19 @@ class ForkServerClient:
         self.rooted, self.cgroup_folders = hello.get("rooted", ""), hello.get("cgroups", [])
         self.failure = hello.get("failure", "")
 
+    @classmethod
+    def joined(cls, server: "ForkServerClient", channel: socket.socket) -> "ForkServerClient":
+        """A client of ``server`` (the fork server of the judge this process was forked from) on ``channel``, a
+        control socket of its own from :func:`fork_server_channel`. Its student processes die when it closes."""
+        client = cls.__new__(cls)
+        client.token, client.scratch_root, client.proc = server.token, server.scratch_root, None
+        client.pid, client.namespaces, client.root = server.pid, server.namespaces, server.root
+        client.rooted, client.failure, client.cgroup_folders = server.rooted, server.failure, []
+        client.sock, client.lock = channel, threading.RLock()
+        client.pending, client.spare = deque(), None
+        client.server_pidfd = os.pidfd_open(server.pid)
+        return client
+
     def _environment(self) -> dict[str, str]:
         """An allow-list: no variable names a path of the grader (a student process inherits these)."""
         env = {
@@ -275,11 +288,23 @@ class ForkServerClient:
         return reply["status"]
 
     def alive(self) -> bool:
+        if self.proc is None:  # a shared server (``joined``): alive until its pidfd turns readable
+            return self.sock.fileno() >= 0 and not select.select([self.server_pidfd], [], [], 0)[0]
         return self.proc.poll() is None
 
     def terminate(self) -> None:
-        """Stop the server; its student processes (the spare too) die with it (PR_SET_PDEATHSIG)."""
+        """Stop the server; its student processes (the spare too) die with it (PR_SET_PDEATHSIG). A shared
+        server (``joined``) is left running: closing this client's channel ends this client's student processes."""
         spare, self.spare = self.spare, None
+        if self.proc is None:
+            self.sock.close()
+            self.pending.clear()
+            if self.server_pidfd >= 0:
+                os.close(self.server_pidfd)
+                self.server_pidfd = -1
+            if spare is not None:
+                _release(spare)
+            return
         if self.alive():
             try:
                 socket.send_fds(self.sock, [json.dumps({"cmd": "shutdown"}).encode()], [])
@@ -367,6 +392,44 @@ def fork_server() -> ForkServerClient:
                 _SERVER.terminate()  # closes its socket, deletes its spare's scratch dir
             _SERVER = ForkServerClient()
         return _SERVER
+
+
+def fork_server_channel() -> socket.socket | None:
+    """A control channel of its own to this judge's fork server, for a judge worker about to be forked from this
+    process (hand it to :func:`use_fork_server_channel` in the worker; close this process's copy after the
+    fork). None when no fork server of this process is running: the worker then starts its own."""
+    server = _SERVER
+    if server is None or server.proc is None or not server.alive():
+        return None
+    try:
+        _, fds = server.call({"cmd": "channel"})
+    except StudentCrashed:
+        return None
+    return socket.socket(fileno=fds[0]) if fds else None
+
+
+def use_fork_server_channel(channel: socket.socket | None) -> None:
+    """In a judge worker just forked from the judge: forget the judge's student processes (not this process's to
+    close) and use its fork server through ``channel`` (:func:`fork_server_channel`); with None, this process
+    starts a fork server of its own when it first needs one."""
+    global _SERVER
+    inherited, _SERVER = _SERVER, None
+    _LIVE.clear()
+    if inherited is not None:
+        inherited.sock.close()  # this process's copies only; the judge keeps its own
+        if inherited.spare is not None:
+            inherited.spare.sock.close()
+        if channel is not None:
+            _SERVER = ForkServerClient.joined(inherited, channel)
+            return
+    if channel is not None:
+        channel.close()
+
+
+def stop_sandbox() -> None:
+    """Close this process's student processes and stop its fork server (or leave a shared one): for a process
+    that ends with ``os._exit`` (which skips ``atexit``)."""
+    _shutdown()
 
 
 def isolation_available() -> bool:
