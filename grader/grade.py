@@ -354,6 +354,9 @@ def grade(
                 done += 1
 
             if todo:
+                if isolated and not scheduler:  # the sandbox starts while the class loads and the checks collect
+                    from grader.sandbox.process import boot_fork_server
+                    boot_fork_server()
                 loaded = map_forked(load, todo, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
                                     from_json=LoadedSubmission.from_json)
                 if on_start:

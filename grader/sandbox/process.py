@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 
 from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
 from grader.loaded import LoadedSubmission, LoadNote
-from grader.sandbox import protocol
+from grader.sandbox import affinity, protocol
 from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_frame
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -394,6 +394,33 @@ def fork_server() -> ForkServerClient:
         return _SERVER
 
 
+_BOOTED: threading.Event | None = None
+
+
+def boot_fork_server() -> threading.Event | None:
+    """Start this process's fork server in the background (while the judge loads submissions and collects the
+    checks); the returned event is set when it is up (or failed: the first student process then says why). The
+    starting thread then parks for good: a fork server dies with the *thread* that started it
+    (PR_SET_PDEATHSIG), and it must live as long as this process. Once per process (later calls return the same
+    event), from the main thread only (None elsewhere: a Dask worker's task thread lives across tasks, and its
+    fork server is started by the first student process, in that thread)."""
+    global _BOOTED
+    if _BOOTED is not None or threading.current_thread() is not threading.main_thread():
+        return _BOOTED
+    ready = _BOOTED = threading.Event()
+
+    def keep() -> None:
+        try:
+            fork_server()
+        except Exception:  # noqa: BLE001 - the first student process will start one and say what is wrong
+            pass
+        ready.set()
+        threading.Event().wait()
+
+    threading.Thread(target=keep, name="fork-server-keeper", daemon=True).start()
+    return ready
+
+
 def fork_server_channel() -> socket.socket | None:
     """A control channel of its own to this judge's fork server, for a judge worker about to be forked from this
     process (hand it to :func:`use_fork_server_channel` in the worker; close this process's copy after the
@@ -518,6 +545,7 @@ class StudentProcess:
         self._pidfd: int | None = None
         self._server: ForkServerClient | None = None  # the fork server that forked the current process
         self._poller: Any = None
+        self._follower: affinity.Follower | None = None  # keeps the student process on this judge's CPU
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         self._requests = 0  # requests sent to this submission's processes (replies carry the number)
         _LIVE.add(self)
@@ -578,6 +606,7 @@ class StudentProcess:
                   "namespaces": self.namespaces}
         forked = server.student(config, self.scratch_root or "", safe)
         self.pid, self._pidfd, self._sock, self.scratch = forked.pid, forked.pidfd, forked.sock, forked.scratch
+        self._follower = affinity.Follower(affinity.answering_pid(forked.pid))
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
@@ -655,6 +684,8 @@ class StudentProcess:
         assert self._sock is not None
         self._requests += 1
         frame = encode_message(dict(header, id=self._requests), encoder)
+        if self._follower is not None:
+            self._follower.follow()
         deadline = time.monotonic() + timeout
         try:
             send_frame(self._sock, frame, deadline)
@@ -708,7 +739,7 @@ class StudentProcess:
             os.close(self._pidfd)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        self._sock = self._pidfd = self.pid = self.scratch = self._poller = self._server = None
+        self._sock = self._pidfd = self.pid = self.scratch = self._poller = self._server = self._follower = None
         self.generation = next(_GENERATIONS)
         return status
 
