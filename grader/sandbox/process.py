@@ -109,7 +109,7 @@ class ForkServerClient:
     reply (reading, and handing to their callbacks, the replies to requests posted before it).
     ``student(config)`` keeps a *spare*: the next student process of the same configuration is forked
     and confines itself while the judge grades the current one. A spare holds no submission data
-    (only an empty scratch dir) until it is taken and sent its ``init``; it is sent a ``ping`` when
+    (only an empty scratch dir) until it is taken and sent its ``init``; it is sent a warm-up call when
     forked (a fresh fork's first request is slow: copy-on-write faults), whose reply, read when it is
     taken, also shows that it is confined and serving.
     """
@@ -236,7 +236,7 @@ class ForkServerClient:
             try:
                 self.spare = self._fork(key, config, scratch_root, "student")
                 with contextlib.suppress(OSError):  # it died already: found out when it is taken
-                    send_frame(self.spare.sock, encode_message({"op": "ping"}))
+                    send_frame(self.spare.sock, _warm_up())
             except StudentCrashed:
                 _release(taken)
                 raise
@@ -339,8 +339,26 @@ class ForkServerClient:
         return pids
 
 
+_WARM_UP: list[bytes] = []
+
+
+def _warm_up() -> bytes:
+    """The request a spare is sent when forked: a call of a trusted test function on a small array, through the
+    code every call of a check takes (decoding, seeding, the call, encoding, the comparison of its arguments), so
+    that a fresh fork's copy-on-write faults and cold caches are paid while the judge grades the submission
+    before, not in the next submission's first calls (they were 2-4 times slower than the later ones)."""
+    if not _WARM_UP:
+        import numpy as np
+
+        encoder = Encoder()
+        args = encoder.encode([np.linspace(-1.0, 1.0, 12).reshape(3, 4)])
+        _WARM_UP.append(encode_message({"op": "call", "seed": 0, "target": {"$testfn": "quadratic"}, "args": args,
+                                        "kwargs": {"$dict": {}}, "return_args": True}, encoder))
+    return _WARM_UP[0]
+
+
 def _answers_ping(forked: Forked, timeout: float = 30.0) -> bool:
-    """Read a spare's reply to its warm-up ping: False if it died (its set-up failed) or hung."""
+    """Read a spare's reply to its warm-up request: False if it died (its set-up failed) or hung."""
 
     def wait(remaining: float | None) -> None:
         ready = select.select([forked.sock, forked.pidfd], [], [], remaining)[0]
