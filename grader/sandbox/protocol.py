@@ -20,6 +20,7 @@ import io
 import json
 import math
 import re
+import select
 import socket
 import struct
 import time
@@ -405,22 +406,23 @@ def parse_header(body: bytes) -> dict[str, Any]:
 
 
 def send_frame(sock: socket.socket, frame: bytes, deadline: float | None = None) -> None:
-    """Write a whole frame; with a deadline (``time.monotonic()`` based) the write is bounded."""
+    """Write a whole frame; with a deadline (``time.monotonic()`` based) the write is bounded: non-blocking
+    sends (a small frame goes in one system call), waiting for room only when the peer's buffer is full."""
     if deadline is None:
         sock.sendall(frame)
         return
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+    if deadline - time.monotonic() <= 0:
         raise Timeout("deadline passed before sending")
-    sock.settimeout(remaining)
-    try:
-        sock.sendall(frame)
-    except socket.timeout:
-        raise Timeout("timed out sending a message") from None
-    except (BrokenPipeError, ConnectionResetError):
-        raise PeerClosed("the other end closed the connection") from None
-    finally:
-        sock.settimeout(None)
+    view = memoryview(frame)
+    while view:
+        try:
+            view = view[sock.send(view, socket.MSG_DONTWAIT):]
+        except BlockingIOError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [sock], [], remaining)[1]:
+                raise Timeout("timed out sending a message") from None
+        except (BrokenPipeError, ConnectionResetError):
+            raise PeerClosed("the other end closed the connection") from None
 
 
 Waiter = Callable[[float | None], None]
@@ -516,7 +518,5 @@ class _Reader:
         if self.wait is not None:
             self.wait(remaining)
         elif remaining is not None:
-            import select
-
             if not select.select([self.sock], [], [], remaining)[0]:
                 raise Timeout("timed out waiting for a message")
