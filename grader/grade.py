@@ -345,8 +345,7 @@ def grade(
             loading = start_map_forked(load, todo, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
                                        from_json=LoadedSubmission.from_json)  # in children, while this collects
             if todo and isolated and not scheduler:  # the sandbox starts meanwhile too (after the forks: they
-                from grader.sandbox.process import boot_fork_server  # must not hold its start-up pipe open)
-                boot_fork_server()
+                _boot_sandbox(assignment)  # must not hold its start-up pipe open)
             try:
                 catalog = _only(_catalog(assignment, workdir, store, versions), only, assignment)
             except BaseException:
@@ -389,6 +388,16 @@ def grade(
         write_outputs(run)
     store.close()
     return run
+
+
+def _boot_sandbox(assignment: Assignment) -> None:
+    """Start the fork server in the background, with the assignment's permitted packages in its root (as the
+    pytest plugin sets them for the run's student processes)."""
+    from grader.sandbox import rootfs
+    from grader.sandbox.process import boot_fork_server
+
+    rootfs.permit(assignment.packages)
+    boot_fork_server()
 
 
 def _save_partial(store: Store, out_dir: Path | None, assignment: Assignment, found: Discovery | None,

@@ -25,17 +25,6 @@ def current_cpu() -> int:
     return _sched_getcpu() if _sched_getcpu is not None else -1
 
 
-def answering_pid(keeper: int) -> int:
-    """The process that answers requests: PID 1 of the student's namespace (the keeper's only child), or the
-    keeper itself where the student process has no namespaces of its own."""
-    try:
-        with open(f"/proc/{keeper}/task/{keeper}/children", "rb") as fh:
-            children = fh.read().split()
-    except OSError:
-        return keeper
-    return int(children[0]) if len(children) == 1 else keeper
-
-
 class Follower:
     """Keeps one process on the judge's current CPU: call :meth:`follow` before each request."""
 
