@@ -442,15 +442,20 @@ def _matches(value: Any, got: np.ndarray, rtol: float) -> bool:
 
 def _replay(module: Any, mutant: Mutant, history: list[calllog.Call], puts: dict[int | None, Any]) -> Any:
     """Run ``history`` on the mutant judge-side; the last call's result (``_FAILED`` if anything goes wrong)."""
-    namespace = dict(vars(module))
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            for name, source in mutant.sources:
-                exec(compile(source, f"<mutant of {name}>", "exec"), namespace)  # noqa: S102 - reference code
-            return _run(namespace, history, puts)
+            return _run(_executed(module, mutant), history, puts)
     except Exception:  # a mutant may fail in any way: it is simply not the cause
         return _FAILED
+
+
+def _executed(module: Any, mutant: Mutant) -> dict[str, Any]:
+    """The reference module's namespace with the mutant's definitions executed into a copy of it."""
+    namespace = dict(vars(module))
+    for name, source in mutant.sources:
+        exec(compile(source, f"<mutant of {name}>", "exec"), namespace)  # noqa: S102 - reference code
+    return namespace
 
 
 def _run(namespace: dict[str, Any], history: list[calllog.Call], puts: dict[int | None, Any]) -> Any:
@@ -576,12 +581,9 @@ def explain_optimizer(name: str, run: Callable[[Callable[..., Any]], dict[str, n
 
 def _run_mutant(module: Any, mutant: Mutant, name: str, run: Callable[[Callable[..., Any]], Any]) -> Any:
     """``run`` given the mutant's class ``name`` (judge-side, reference code); ``_FAILED`` if anything goes wrong."""
-    namespace = dict(vars(module))
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            for definition, source in mutant.sources:
-                exec(compile(source, f"<mutant of {definition}>", "exec"), namespace)  # noqa: S102 - reference code
-            return run(namespace[name])
+            return run(_executed(module, mutant)[name])
     except Exception:  # a mutant may fail in any way: it is simply not the cause
         return _FAILED

@@ -16,6 +16,24 @@ from reference.submission import as_submission
 
 REFERENCE = as_submission("optim")
 
+
+def adam(m_hat: str, v_hat: str, step: str) -> str:
+    """An Adam whose bias-corrected moments and step are the given expressions (of m, v, g, self.*)."""
+    return f'''
+class Adam(Adam):
+    def update(self, params, grads):
+        state = self._state(params)
+        self.t += 1
+        for key in params:
+            g = grads[key]
+            m = state["m"][key] = self.beta1 * state["m"][key] + (1 - self.beta1) * g
+            v = state["v"][key] = self.beta2 * state["v"][key] + (1 - self.beta2) * g * g
+            m_hat = {m_hat}
+            v_hat = {v_hat}
+            params[key] -= {step}
+'''
+
+
 # class name -> (replacement source, words the default and custom checks' messages must contain; None: passes)
 BUGS_A = {
     "SGD": ('''
@@ -52,33 +70,12 @@ class AdaDelta(AdaDelta):
             dx = np.sqrt(Edx[key] + self.eps) / np.sqrt(Eg[key] + self.eps) * g
             params[key] -= dx
 ''', "the state update `Edx[key] = self.rho * Edx[key] + (1.0 - self.rho) * dx * dx` is missing"),
-    "Adam": ('''
-class Adam(Adam):
-    def update(self, params, grads):
-        state = self._state(params)
-        self.t += 1
-        for key in params:
-            g = grads[key]
-            state["m"][key] = self.beta1 * state["m"][key] + (1 - self.beta1) * g
-            state["v"][key] = self.beta2 * state["v"][key] + (1 - self.beta2) * g * g
-            m_hat = state["m"][key] / (1 - self.beta1 * self.beta1)
-            v_hat = state["v"][key] / (1 - self.beta2 ** self.t)
-            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
-''', "beta1*beta1"),  # the seed's bug, in the first moment only
+    "Adam": (adam("m / (1 - self.beta1 * self.beta1)", "v / (1 - self.beta2 ** self.t)",
+                  "self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)"), "beta1*beta1"),  # the seed's bug, in the first moment only
 }
 BUGS_B = {
-    "Adam": ('''
-class Adam(Adam):
-    def update(self, params, grads):
-        state = self._state(params)
-        self.t += 1
-        for key in params:
-            g = grads[key]
-            state["m"][key] = self.beta1 * state["m"][key] + (1 - self.beta1) * g
-            state["v"][key] = self.beta2 * state["v"][key] + (1 - self.beta2) * g * g
-            v_hat = state["v"][key] / (1 - self.beta2 ** self.t)
-            params[key] -= self.lr * state["m"][key] / (np.sqrt(v_hat) + 1e-8)
-''', "the division by `1.0 - self.beta1 ** self.t` is missing"),  # bias correction missing in m only
+    "Adam": (adam("m", "v / (1 - self.beta2 ** self.t)", "self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)"),
+             "the division by `1.0 - self.beta1 ** self.t` is missing"),  # bias correction missing in m only
     "RMSprop": ('''
 class RMSprop(RMSprop):
     def update(self, params, grads):
@@ -111,19 +108,8 @@ class SGD(SGD):
 ''', "are ignored: the defaults are used"),  # the custom check only; a hand-written variant says it
 }
 BUGS_C = {
-    "Adam": ('''
-class Adam(Adam):
-    def update(self, params, grads):
-        state = self._state(params)
-        self.t += 1
-        for key in params:
-            g = grads[key]
-            state["m"][key] = self.beta1 * state["m"][key] + (1 - self.beta1) * g
-            state["v"][key] = self.beta2 * state["v"][key] + (1 - self.beta2) * g * g
-            m_hat = state["m"][key] / (1 - self.beta1 ** self.t)
-            v_hat = state["v"][key] / (1 - self.beta1 ** self.t)
-            params[key] -= self.lr * m_hat / np.sqrt(v_hat + 1e-8)
-''', "`self.beta1` where `self.beta2` belongs"),  # beta1 in v's correction (epsilon inside the root, accepted)
+    "Adam": (adam("m / (1 - self.beta1 ** self.t)", "v / (1 - self.beta1 ** self.t)",
+                  "self.lr * m_hat / np.sqrt(v_hat + 1e-8)"), "`self.beta1` where `self.beta2` belongs"),  # beta1 in v's correction (epsilon inside the root, accepted)
     "Nesterov": ('''
 class Nesterov(Nesterov):
     def update(self, params, grads):
