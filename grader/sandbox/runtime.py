@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from grader.loaded import LoadedSubmission, LoadNote, Statement
-from grader.sandbox import drivers, testfns
+from grader.sandbox import drivers, numpy_rules, testfns
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef, encode_message,
     recv_frame, send_frame,
@@ -152,6 +152,7 @@ class Runtime:
             try:
                 if method is None:
                     raise ProtocolError(f"unknown request {op!r}")
+                numpy_rules.install()
                 undo = install_random_patches() if self.patch_random else None
                 try:
                     if "seed" in header:
@@ -218,7 +219,8 @@ class Runtime:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.student_files]
         lines = [f"{f.filename}, line {f.lineno}, in {f.name}" + (f"\n    {f.line}" if f.line else "") for f in frames]
         where = f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
-        return {"kind": "raised", "type": _type_name(exc), "message": _safe_str(exc)[:MESSAGE_CAP],
+        message = numpy_rules.newest_wording(_safe_str(exc))[:MESSAGE_CAP]
+        return {"kind": "raised", "type": _type_name(exc), "message": message,
                 "traceback": "\n".join(lines[-20:]), "where": where}
 
     # ---- loading
