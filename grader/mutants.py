@@ -499,8 +499,8 @@ def _resolve(value: Any, puts: dict[int | None, Any]) -> Any:
 # ``make(**hyper)`` and returns what the student's run returned (e.g. the params after each update, per key).
 # Besides the generic edits, optimizers get the edits of a stateful update rule: an in-place update turned around
 # (`+=` for `-=`), a running sum replaced (`h = g*g` for `h += g*g`), a statement dropped (`self.t += 1`), a
-# hyperparameter applied twice (`lr * lr`), negated (`-momentum`), swapped with another (`beta2` for `beta1`), or
-# `b**t` as `b*b`.
+# hyperparameter applied twice (`lr * lr`), negated (`-momentum`), swapped with another (`beta2` for `beta1`),
+# `b**t` as `b*b`, or a square root left out.
 
 def _optimizer_edits(node: ast.AST, defaults: dict[str, ast.expr]) -> Iterator[Edit]:
     """The generic edits plus those of a stateful update rule (above)."""
@@ -524,6 +524,9 @@ def _optimizer_edits(node: ast.AST, defaults: dict[str, ast.expr]) -> Iterator[E
             if other != node.attr and type(defaults[other].value) is type(defaults[node.attr].value):
                 yield (ast.Attribute(ast.Name("self", ast.Load()), other, ast.Load()),
                        f"`self.{other}` where `self.{node.attr}` belongs")
+    if isinstance(node, ast.Call) and _is_np(node.func, ("sqrt",)) and len(node.args) == 1 and not node.keywords:
+        yield (copy.deepcopy(node.args[0]),
+               f"the square root is missing: `{_text(node.args[0])}` where `{_text(node)}` belongs")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not isinstance(node.right, ast.Constant):
         yield (ast.BinOp(copy.deepcopy(node.left), ast.Mult(), copy.deepcopy(node.left)),
                f"`{_text(node.left)} * {_text(node.left)}` where `{_text(node)}` belongs")

@@ -110,6 +110,14 @@ class SGD(SGD):
 BUGS_C = {
     "Adam": (adam("m / (1 - self.beta1 ** self.t)", "v / (1 - self.beta1 ** self.t)",
                   "self.lr * m_hat / np.sqrt(v_hat + 1e-8)"), "`self.beta1` where `self.beta2` belongs"),  # beta1 in v's correction (epsilon inside the root, accepted)
+    "AdaGrad": ('''
+class AdaGrad(AdaGrad):
+    def update(self, params, grads):
+        h = self._state(params)["h"]
+        for key in params:
+            h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (h[key] + 1e-7)
+''', "the square root is missing"),
     "Nesterov": ('''
 class Nesterov(Nesterov):
     def update(self, params, grads):
