@@ -258,6 +258,13 @@ PLANTED: Planted = {
         "Flatten/golden[backward]": (FAILED, "still flattened to (N, D)"),
         "Flatten/fresh[backward]": (FAILED, "still flattened to (N, D)"),
     }),
+    # Issue 9's leak: a transposed dW used to cost TwoLayerNet/params-honoured too; with trusted layers it does not.
+    "dwT_seen_by_net": (REFERENCE + AFFINE_DW_TRANSPOSED, {
+        "Affine/golden-2d[dW]": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/golden-4d[dW]": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/fresh[dW]": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/params-gradcheck[dW]": (FAILED, "the shape is the transpose"),
+    }),
     # ... unless its own gradient is wrong too: then the message says both.
     "dbmean_and_net_gradient": (REFERENCE + AFFINE_DB_MEAN + TWO_LAYER_NO_SIGMOID_GRAD, {
         "Affine/golden-2d[db]": (FAILED, "(mean instead of sum over the batch?)"),

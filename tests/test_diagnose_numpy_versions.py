@@ -5,7 +5,7 @@ By default (CI): a few `conv` submissions, among them a CS231n-style max-pool wh
 through the CLI under the oldest NumPy pyproject.toml allows and under this environment's (the newest pip
 installs), and the two results.json files must be identical but for their time stamp and the last bits of raw
 floats in a failure's details (a relative error computed with another NumPy's summation). The oldest NumPy is
-installed once, with pip from PyPI, into a cache folder (``$XDG_CACHE_HOME/dlfs-grader/``, ~20 MB) that
+installed once, with pip from PyPI, into a cache folder (``$XDG_CACHE_HOME/dlfs-grader/``, ~80 MB) that
 ``PYTHONPATH`` puts in front of this environment's packages; without network the test is skipped, saying so.
 
 Slow (`pytest -m slow tests/test_diagnose_numpy_versions.py`): the whole corpus, the same way.
@@ -50,7 +50,8 @@ def _oldest_numpy() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (CACHE / ".complete").exists():
             run = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                  "--no-deps", "--only-binary=:all:", "--upgrade", "--target", str(CACHE),
+                                  "--no-deps", "--only-binary=:all:", "--upgrade", "--retries", "1", "--timeout", "15",
+                                  "--target", str(CACHE),
                                   f"numpy=={OLDEST}.*"], capture_output=True, text=True, timeout=300)
             if run.returncode != 0:
                 last = (run.stderr.strip().splitlines() or ["(no message)"])[-1]
