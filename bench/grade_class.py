@@ -98,15 +98,30 @@ def build_class(assignment: str, n: int, folder: Path, *, hanging: bool = True, 
     return kinds
 
 
-def timed(assignment: str, folder: Path, jobs: int, isolated: bool = True, scheduler: str | None = None
-          ) -> tuple[float, GradeRun]:
+def timed(assignment: str, folder: Path, jobs: int, isolated: bool = True, scheduler: str | None = None,
+          out: Path | None = None) -> tuple[float, GradeRun]:
     t0 = time.perf_counter()
-    run = grade(assignment, [str(folder)], None, jobs=jobs, isolated=isolated, scheduler=scheduler)
+    run = grade(assignment, [str(folder)], out, jobs=jobs, isolated=isolated, scheduler=scheduler)
     return time.perf_counter() - t0, run
 
 
-def statuses(run: GradeRun) -> list[tuple[str, str, str]]:
-    return [(s["id"], c["id"], c["status"]) for s in run.results["submissions"] for c in s["checks"]]
+def without_timestamp(results: bytes) -> bytes:
+    """results.json but its ``generated_at`` line (the only thing two gradings of one class may differ in)."""
+    return b"\n".join(line for line in results.split(b"\n") if b'"generated_at"' not in line)
+
+
+def differences(here: Path, there: Path, limit: int = 10) -> list[str]:
+    """The checks whose verdict differs between two results.json files, as lines to print."""
+    def checks(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+        subs = json.loads(path.read_text())["submissions"]
+        return {(s["id"], c["id"]): c for s in subs for c in s.get("checks", [])}
+
+    a, b = checks(here), checks(there)
+    lines = [f"    {sub} {check}: here {a.get((sub, check), {}).get('status')!s} "
+             f"({a.get((sub, check), {}).get('message', '')[:150]!r}), "
+             f"Dask {b.get((sub, check), {}).get('status')!s} ({b.get((sub, check), {}).get('message', '')[:150]!r})"
+             for sub, check in sorted(set(a) | set(b)) if a.get((sub, check)) != b.get((sub, check))]
+    return lines[:limit] + ([f"    ... and {len(lines) - limit} more"] if len(lines) > limit else [])
 
 
 def outcome_summary(run: GradeRun) -> str:
@@ -158,16 +173,20 @@ def per_core(n: int, seconds: float, cores: int) -> str:
 
 def grade_assignment(assignment: str, n: int, work: Path, cores: int, scheduler: str | None) -> None:
     folder = work / assignment
-    kinds = build_class(assignment, n, folder)
+    kinds = build_class(assignment, n, folder / "class")
     print(f"{assignment}: {n} submissions: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())), flush=True)
-    seconds, here = timed(assignment, folder, cores)
-    print(f"  this machine, jobs={cores}:      {per_core(n, seconds, cores)}   {outcome_summary(here)}", flush=True)
+    seconds, here = timed(assignment, folder / "class", cores, out=folder / "local")
+    print(f"  this machine, jobs={cores}:      {per_core(n, seconds, cores)}   {outcome_summary(here)}   {load()}",
+          flush=True)
     if scheduler is None:
         return
-    seconds, there = timed(assignment, folder, cores, scheduler=scheduler)
-    same = statuses(here) == statuses(there)
-    print(f"  Dask, 2 local workers:    {per_core(n, seconds, 2)}   same verdicts: {'yes' if same else 'NO'}",
-          flush=True)
+    seconds, there = timed(assignment, folder / "class", cores, scheduler=scheduler, out=folder / "dask")
+    local, dask = folder / "local" / "results.json", folder / "dask" / "results.json"
+    same = without_timestamp(local.read_bytes()) == without_timestamp(dask.read_bytes())
+    print(f"  Dask, 2 local workers:    {per_core(n, seconds, 2)}   results.json byte-identical: "
+          f"{'yes' if same else 'NO'}   {load()}", flush=True)
+    if not same:
+        print("\n".join(differences(local, dask)), flush=True)
 
 
 def main() -> None:
@@ -176,10 +195,13 @@ def main() -> None:
     parser.add_argument("--assignment", action="append", choices=SHIPPED, help="only these (default: all)")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask measurement")
     parser.add_argument("--quick", action="store_true", help="N = 20")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="grade in DIR and keep the classes and both results.json (default: a temporary folder)")
     args = parser.parse_args()
     n = 20 if args.quick else args.n
     cores = default_jobs()
-    work = Path(tempfile.mkdtemp(prefix="grade-class-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="grade-class-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         print(f"{load()}; {cores} cores", flush=True)
         with (contextlib.nullcontext(None) if args.no_dask else local_cluster(2, work / "dask")) as scheduler:
@@ -191,7 +213,8 @@ def main() -> None:
                 grade_assignment(assignment, n, work, cores, scheduler)
         print(load())
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

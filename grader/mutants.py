@@ -33,7 +33,8 @@ from grader import calllog
 REFERENCE_MODULES = ("reference.layers", "reference.conv", "reference.optim", "reference.backprop",
                      "reference.numerical")
 MAX_MUTANTS = 600
-TIME_BUDGET = 3.0  # CPU seconds of replay per failure at most (a cap on work, not a promise about speed)
+TIME_BUDGET = 3.0  # CPU seconds of replay per failure at most (a cap on work, not a promise about speed; the
+# judge thread's CPU time, so that a busy machine does not cut the search short and change the message)
 LOOP_COUNTS = (1, 2, 3, 4, 5)
 _REDUCERS = {"sum": "mean", "mean": "sum", "max": "min", "min": "max"}
 _DROP_KWARGS = ("axis", "keepdims")
@@ -404,9 +405,9 @@ _FAILED = object()
 
 
 def _work_clock() -> float:
-    """The judge's own CPU time: the replay budget must not shrink with the machine's load (a cause named on an idle
-    machine and not on a busy one would make the result depend on the load)."""
-    return time.process_time()
+    """The judge thread's CPU time: the replay budget must not shrink with the machine's load (a cause named on an
+    idle machine and not on a busy one would make the result depend on the load)."""
+    return time.thread_time()
 
 
 def _numeric(value: Any) -> bool:

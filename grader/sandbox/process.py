@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable
 from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import protocol
+from grader.sandbox.cpulimit import CpuLimit, cpu_clock, process_tree
 from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_frame
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,7 @@ class ForkServerClient:
         self.scratch_root = scratch_root
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         spec = rootfs.root_spec()
+        self.permitted = rootfs.permitted()  # the packages its root holds (an assignment's `packages`)
         cfg = {"modules": server_sources(), "root": spec, "site": str(Path(spec["packages"]["numpy"]).parent),
                "drivers": [n for n in server_sources() if n.startswith("grader.sandbox.drivers_")],
                "judge": os.getpid(), "namespaces": namespaces}
@@ -362,11 +364,17 @@ def fork_server() -> ForkServerClient:
     """This judge process's fork server, started on first use and restarted if it died."""
     global _SERVER
     with _SERVER_LOCK:
-        if _SERVER is None or not _SERVER.alive():
+        if _SERVER is None or not _SERVER.alive() or _SERVER.permitted != _permitted():
             if _SERVER is not None:
                 _SERVER.terminate()  # closes its socket, deletes its spare's scratch dir
             _SERVER = ForkServerClient()
         return _SERVER
+
+
+def _permitted() -> tuple[str, ...]:
+    from grader.sandbox import rootfs
+
+    return rootfs.permitted()
 
 
 def isolation_available() -> bool:
@@ -457,6 +465,8 @@ class StudentProcess:
         self._poller: Any = None
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         self._requests = 0  # requests sent to this submission's processes (replies carry the number)
+        self._clocks: list[int] = []  # CPU clocks of the current process tree (grader/sandbox/cpulimit.py)
+        self._limit: CpuLimit | None = None  # the time limit of the request waiting for its reply
         _LIVE.add(self)
 
     @property
@@ -518,8 +528,10 @@ class StudentProcess:
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
+        self._clocks = [cpu_clock(pid) for pid in process_tree(self.pid)]
         self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                         "starting the student process")[0].get("isolation", "")
+        self._clocks = [cpu_clock(pid) for pid in process_tree(self.pid)]  # it answered: its tree is complete
 
     def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements: all in one request when that works (the usual case), else one by one."""
@@ -548,7 +560,7 @@ class StudentProcess:
 
         Each statement gets at most ``statement_timeout`` s and all first runs together ``load_budget`` s;
         replaying statements that already ran (after a restart) is not charged to the budget."""
-        deadline = time.monotonic() + self.load_budget
+        spent = 0.0  # CPU seconds of first runs (cpulimit.py: the machine's load does not count)
         notes: dict[int, LoadNote] = {}
         statements, index, furthest = self.loaded.statements, 0, 0
         while index < len(statements):
@@ -556,7 +568,7 @@ class StudentProcess:
                 index += 1
                 continue
             first_run = index >= furthest
-            limit = min(self.statement_timeout, deadline - time.monotonic()) if first_run else self.statement_timeout
+            limit = min(self.statement_timeout, self.load_budget - spent) if first_run else self.statement_timeout
             if limit <= 0:
                 for i in range(index, len(statements)):
                     self._bad[i] = _note(statements[i], f"not run: loading took more than {self.load_budget:g} s")
@@ -564,10 +576,12 @@ class StudentProcess:
             try:
                 reply, _ = self._exchange({"op": "exec", "index": index}, None, limit, "this statement")
             except (StudentTimeout, StudentCrashed, StudentBadValue) as exc:
+                spent += self._cpu_of_last_request(limit) if first_run else 0.0
                 self._bad[index] = _note(statements[index], f"{exc} (this statement was skipped)")
                 self._spawn()
                 furthest, index = max(furthest, index + 1), 0
                 continue
+            spent += self._cpu_of_last_request(limit) if first_run else 0.0
             if reply.get("note") and first_run:
                 try:
                     notes[index] = LoadNote(**reply["note"])
@@ -578,6 +592,10 @@ class StudentProcess:
         reply, _ = self._exchange({"op": "names"}, None, 10.0, "listing names")
         merged = sorted({**notes, **self._bad}.items())
         return _names(reply), [n for _, n in merged]
+
+    def _cpu_of_last_request(self, limit: float) -> float:
+        """The CPU seconds the last request used, at most its ``limit`` (all of it once it timed out)."""
+        return min(self._limit.used(), limit) if self._limit is not None else limit
 
     def exchange(self, header: dict[str, Any], encoder: Encoder | None = None, timeout: float = 10.0,
                  what: str = "call") -> tuple[dict[str, Any], list[bytes]]:
@@ -592,10 +610,10 @@ class StudentProcess:
         assert self._sock is not None
         self._requests += 1
         frame = encode_message(dict(header, id=self._requests), encoder)
-        deadline = time.monotonic() + timeout
+        self._limit = limit = CpuLimit(self._clocks, timeout)  # the student's CPU time, not the wall clock
         try:
-            send_frame(self._sock, frame, deadline)
-            return self._reply_to(self._requests, deadline)
+            send_frame(self._sock, frame, limit.backstop)
+            return self._reply_to(self._requests, None)
         except protocol.Timeout:
             self._die(kill=True)
             raise StudentTimeout(timeout, what) from None
@@ -621,9 +639,14 @@ class StudentProcess:
     def _wait(self, remaining: float | None) -> None:
         """Block until the socket is readable; PeerClosed if only the process's pidfd fired (it died)."""
         assert self._sock is not None and self._poller is not None
-        events = self._poller.poll(None if remaining is None else max(0, int(remaining * 1000) + 1))
-        if not events:
-            raise protocol.Timeout("timed out")
+        while True:  # until a reply, the process's death, or the call's limit (of CPU time: see cpulimit.py)
+            if self._limit is not None:
+                remaining = max(0.0, self._limit.seconds_left())
+            events = self._poller.poll(None if remaining is None else int(remaining * 1000) + (remaining > 0))
+            if events:
+                break
+            if self._limit is None or remaining == 0:
+                raise protocol.Timeout("timed out")
         if not any(fd == self._sock.fileno() for fd, _ in events):
             raise protocol.PeerClosed("the student process exited")
 
