@@ -76,7 +76,7 @@ main(cfg, int(sys.argv[2]), int(sys.argv[3]))
 SERVER_MODULES = ("grader.loaded", "grader.sandbox.syscalls", "grader.sandbox.rootfs", "grader.sandbox.cgroups",
                   "grader.sandbox.isolation", "grader.sandbox.forkserver", "grader.sandbox.protocol",
                   "grader.sandbox.registry", "grader.sandbox.drivers", "grader.sandbox.testfns",
-                  "grader.sandbox.runtime")
+                  "grader.sandbox.numpy_rules", "grader.sandbox.runtime")
 
 
 def server_sources() -> dict[str, tuple[bool, str]]:

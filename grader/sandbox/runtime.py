@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader.loaded import LoadedSubmission, LoadNote, Statement
-from grader.sandbox import drivers, testfns
+from grader.sandbox import drivers, numpy_rules, testfns
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef, encode_message,
     holds_blob, recv_frame, send_frame,
@@ -147,6 +147,7 @@ class Runtime:
                 raise ProtocolError(f"unknown request {op!r}")
             undo = install_random_patches() if self.patch_random else None
             try:
+                numpy_rules.install()
                 if "seed" in header:
                     _Seeds.reset(int(header["seed"]))
                 reply, encoder = method(header, Decoder(blobs, self._resolve))
@@ -213,7 +214,8 @@ class Runtime:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.student_files]
         lines = [f"{f.filename}, line {f.lineno}, in {f.name}" + (f"\n    {f.line}" if f.line else "") for f in frames]
         where = f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
-        return {"kind": "raised", "type": _type_name(exc), "message": _safe_str(exc)[:MESSAGE_CAP],
+        message = numpy_rules.newest_wording(_safe_str(exc))[:MESSAGE_CAP]
+        return {"kind": "raised", "type": _type_name(exc), "message": message,
                 "traceback": "\n".join(lines[-20:]), "where": where}
 
     # ---- loading
