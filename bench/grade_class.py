@@ -147,9 +147,11 @@ def local_cluster(workers: int, root: Path) -> Iterator[str]:
                                "--scheduler-file", str(info)], stdout=(logs / "scheduler").open("w"),
                               stderr=subprocess.STDOUT)]
     try:
-        while not info.exists():
+        while True:  # the file appears before its contents
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                address = json.loads(info.read_text())["address"]
+                break
             time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
         procs += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
                                     "--local-directory", str(root / f"w{i}")], stdout=(logs / f"w{i}").open("w"),
                                    stderr=subprocess.STDOUT) for i in range(workers)]

@@ -54,6 +54,18 @@ def _start_worker(address: str, name: str, root: Path) -> subprocess.Popen:
                    "--local-directory", str(root / name)], root / f"{name}.log")
 
 
+def scheduler_address(info: Path, seconds: float = 60) -> str:
+    """The address in the scheduler's file, once it is written in full (it appears before its contents)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return json.loads(info.read_text())["address"]
+        except (OSError, ValueError, KeyError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("dask")
@@ -61,10 +73,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
     procs = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                      "--scheduler-file", str(info)], root / "scheduler.log")]
     try:
-        deadline = time.monotonic() + 60
-        while not info.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
+        address = scheduler_address(info)
         procs += [_start_worker(address, f"worker{i}", root) for i in (1, 2)]
         client = distributed.Client(address, timeout="30s")
         client.wait_for_workers(2, timeout=60)
