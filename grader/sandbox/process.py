@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable
 from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import protocol
-from grader.sandbox.cpulimit import CpuLimit, cpu_clock, process_tree
+from grader.sandbox.cpulimit import CpuLimit, cpu_clock, student_pid
 from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_frame
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -458,7 +458,7 @@ class StudentProcess:
         self._poller: Any = None
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         self._requests = 0  # requests sent to this submission's processes (replies carry the number)
-        self._clocks: list[int] = []  # CPU clocks of the current process tree (grader/sandbox/cpulimit.py)
+        self._clock = 0  # CPU clock of the process running the student's code (grader/sandbox/cpulimit.py)
         self._limit: CpuLimit | None = None  # the time limit of the request waiting for its reply
         _LIVE.add(self)
 
@@ -521,10 +521,10 @@ class StudentProcess:
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
-        self._clocks = [cpu_clock(pid) for pid in process_tree(self.pid)]
+        self._clock = cpu_clock(student_pid(self.pid))
         self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                         "starting the student process")[0].get("isolation", "")
-        self._clocks = [cpu_clock(pid) for pid in process_tree(self.pid)]  # it answered: its tree is complete
+        self._clock = cpu_clock(student_pid(self.pid))  # it answered: the process of the student's code is up
 
     def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements: all in one request when that works (the usual case), else one by one."""
@@ -603,7 +603,7 @@ class StudentProcess:
         assert self._sock is not None
         self._requests += 1
         frame = encode_message(dict(header, id=self._requests), encoder)
-        self._limit = limit = CpuLimit(self._clocks, timeout)  # the student's CPU time, not the wall clock
+        self._limit = limit = CpuLimit(self._clock, timeout)  # the student's CPU time, not the wall clock
         try:
             send_frame(self._sock, frame, limit.backstop)
             return self._reply_to(self._requests, None)
