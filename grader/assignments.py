@@ -1,12 +1,15 @@
 """Find an assignment (a shipped name or an instructor's folder) and read its assignment.toml."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assignments"
 SHIPPED = ("numerical", "backprop", "layers", "optim", "conv")
+GRADING_PACKAGES = ("grader", "reference", "assignments")  # never importable by student code
 
 
 class AssignmentError(Exception):
@@ -21,6 +24,7 @@ class Assignment:
     total_points: float | None  # declared total; the checks' points must add up to it
     budget_seconds: float
     memory_mb: int
+    packages: tuple[str, ...] = ()  # what student code may import besides NumPy (assignment.toml `packages`)
 
 
 def shipped_dir() -> Path:
@@ -61,4 +65,29 @@ def _read(folder: Path) -> Assignment:
         total_points=meta.get("total_points"),
         budget_seconds=float(meta.get("budget_seconds", 300)),
         memory_mb=int(meta.get("memory_mb", 2048)),
+        packages=_packages(toml_path, meta.get("packages", [])),
     )
+
+
+def _packages(toml_path: Path, listed: object) -> tuple[str, ...]:
+    """``packages = ["scipy"]``: import names of installed packages (folders with ``__init__.py``) that student
+    processes may import besides NumPy; each must be installed for the grader's Python, and with its own
+    dependencies listed too (the student's root holds only what is listed)."""
+    if not isinstance(listed, list) or not all(isinstance(p, str) and p.strip() for p in listed):
+        raise AssignmentError(f'{toml_path}: `packages` must be a list of import names, e.g. packages = ["scipy"]')
+    names = tuple(dict.fromkeys(p.strip() for p in listed if p.strip() != "numpy"))
+    for name in names:
+        if name.split(".")[0] in GRADING_PACKAGES or "." in name:
+            raise AssignmentError(f"{toml_path}: `packages` lists {name!r}: only top-level third-party packages "
+                                  f"may be permitted, never the grader's own ({', '.join(GRADING_PACKAGES)}); "
+                                  "remove it")
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.submodule_search_locations:
+            raise AssignmentError(
+                f"{toml_path}: `packages` lists {name!r}, which is not an installed package for the grader's "
+                f"Python ({sys.executable}): install it there (`{sys.executable} -m pip install {name}`, with the "
+                "distribution's name if it differs from the import name) or remove it from `packages`")
+    return names

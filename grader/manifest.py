@@ -28,6 +28,8 @@ class Manifest:
     submissions: list[LoadedSubmission]
     hide_paths: list[str] = field(default_factory=list)  # made unreadable inside student processes
     limits: Limits = field(default_factory=Limits)
+    packages: list[str] = field(default_factory=list)  # what student code may import besides NumPy
+
 
     def by_id(self) -> dict[str, LoadedSubmission]:
         return {s.id: s for s in self.submissions}
@@ -41,6 +43,7 @@ class Manifest:
             "submissions": [s.to_json() for s in self.submissions],
             "hide_paths": self.hide_paths,
             "limits": self.limits.to_json(),
+            "packages": list(self.packages),
         }
         path.write_text(json.dumps(data), encoding="utf-8")
         return path
@@ -53,4 +56,5 @@ class Manifest:
             submissions=[LoadedSubmission.from_json(s) for s in data["submissions"]],
             hide_paths=list(data.get("hide_paths", [])),
             limits=Limits(**data.get("limits", {})),
+            packages=list(data.get("packages", [])),
         )

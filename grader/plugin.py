@@ -11,7 +11,10 @@ Load it with ``-p grader.plugin``. It
 * sets the time limit of each check and the seeds of its calls, derived from the instructor's secret
   (grader/secret.py; ``--grader-secret FILE``), enforces the per-submission budget,
 * gives checks their hidden inputs (grader/inputs.py: ``hidden_rng``, the ``inputs`` fixture) and redacts
-  the expected values from the verdict of a check that used them (grader/redact.py), and
+  the expected values from the verdict of a check that used them (grader/redact.py),
+* runs the *twin* of a public check that passed (the same check with its public inputs replaced by keyed ones
+  of the same kind, grader/inputs.py) and puts the twin's outcome in the verdict (``twin``), which
+  grader/credit.py uses: a public case earns its points only alongside its twin, and
 * attaches each check's verdict to its test report (``user_properties``), where
   :class:`grader.collect.VerdictCollector` picks it up in the controlling process.
 
@@ -27,15 +30,19 @@ import pytest
 
 from grader import inputs as hidden_inputs
 from grader.checks import CheckInfo, info_of
+from grader.credit import CONDITIONAL_KINDS
 from grader.errors import StudentTimeout
 from grader.manifest import Limits, Manifest
 from grader.redact import redact_verdict
-from grader.secret import Keyring
+from grader.secret import Keyring, submission_keyring
 from grader.verdicts import verdict
 
 MANIFEST = pytest.StashKey[Manifest]()
+TWIN = pytest.StashKey[dict]()
+DREW_HIDDEN = pytest.StashKey[bool]()  # whether the check itself (not its twin) drew keyed inputs
 LEDGER = pytest.StashKey["Ledger"]()
 KEYRING = pytest.StashKey[Keyring]()
+SUBMISSION_KEYRINGS = pytest.StashKey[dict]()
 VERDICT_PROPERTY = "grader.verdict"
 TIMED_OUT_RETRY_SECONDS = 2.0  # a component that already timed out gets this much for its next checks
 
@@ -104,6 +111,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if budget is not None:
         manifest.limits.budget_seconds = budget
     config.stash[MANIFEST] = manifest
+    from grader.sandbox import rootfs
+
+    rootfs.permit(manifest.packages)  # before the fork server boots (at session start)
     config.stash[LEDGER] = Ledger(manifest.limits.budget_seconds)
     secret = config.getoption("--grader-secret")
     config.stash[KEYRING] = Keyring.from_file(Path(secret) if secret else None)
@@ -152,18 +162,8 @@ def student(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Any:
     """``golden("softmax/seed")`` -> the reference case (``.inputs``, ``.outputs``) of this assignment."""
-    from reference.golden import load
-
     assignment = getattr(request.module, "ASSIGNMENT", None) or Path(request.module.__file__).parent.name
-    cases = load(assignment)
-
-    def get(name: str) -> Any:
-        try:
-            return cases[name]
-        except KeyError:
-            raise KeyError(f"no golden case {name!r} for {assignment}; regenerate: python -m reference.golden")
-
-    return get
+    return lambda name: hidden_inputs.golden_case(assignment, name)  # its keyed twin in a twin run
 
 
 @pytest.fixture
@@ -180,14 +180,57 @@ def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
     if info is None or "student" not in request.fixturenames:
         yield
         return
-    keyring = request.config.stash[KEYRING]
-    hidden_inputs.begin_check(keyring, info.id)
     proxy = request.getfixturevalue("student")
+    keyring = _keyring_of(request.config, proxy.loaded)
+    hidden_inputs.begin_check(keyring, info.id, request.config.stash[KEYRING])
     ledger = request.config.stash[LEDGER]
     submission = proxy.loaded.id
     proxy.set_context(info.id, ledger.timeout_for(submission, info),
                       seeds=lambda n, check=info.id: keyring.seed(check, n))
     yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
+    """After a public check passed (it drew no keyed input, or it took public inputs through ``example`` or a
+    golden case), run its twin (see grader/inputs.py)."""
+    outcome = yield
+    pyfuncitem.stash[DREW_HIDDEN] = hidden_inputs.drew_hidden()
+    info = info_of(pyfuncitem)
+    if (info is None or outcome.excinfo is not None or info.kind in CONDITIONAL_KINDS
+            or "student" not in pyfuncitem.funcargs
+            or (hidden_inputs.drew_hidden() and not hidden_inputs.used_public())):
+        return
+    pyfuncitem.stash[TWIN] = _run_twin(pyfuncitem, info)
+
+
+def _run_twin(item: pytest.Function, info: CheckInfo) -> dict[str, Any]:
+    """The twin's outcome: ``{"status", "message"}`` (message redacted: the twin's inputs are keyed), or
+    ``{"status": "none"}`` when the check has no public input to replace (all its inputs are literals not
+    wrapped in ``example``): then the twin would be the public run again."""
+    proxy = item.funcargs["student"]
+    keyring = _keyring_of(item.config, proxy.loaded)
+    hidden_inputs.begin_twin(keyring, info.id, item.config.stash[KEYRING])
+    proxy.set_context(info.id, item.config.stash[LEDGER].timeout_for(proxy.loaded.id, info),
+                      seeds=lambda n, label=f"twin\0{info.id}": keyring.seed(label, n))
+    args = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
+    try:
+        item.obj(**args)
+        exc = None
+    except Exception as raised:  # noqa: BLE001 - any outcome of the twin becomes its verdict
+        exc = raised
+    if not hidden_inputs.twin_drew():
+        return {"status": "none"}
+    record = redact_verdict(verdict(info, exc))
+    return {"status": record["status"], "message": record["message"]}
+
+
+def _keyring_of(config: pytest.Config, loaded: Any) -> Keyring:
+    """The key of this submission's keyed inputs and call seeds (grader/secret.py: derived from its code)."""
+    keys = config.stash.setdefault(SUBMISSION_KEYRINGS, {})
+    if loaded.id not in keys:
+        keys[loaded.id] = submission_keyring(config.stash[KEYRING], loaded.statements)
+    return keys[loaded.id]
 
 
 def _add_process_facts(record: dict[str, Any], proxy: Any) -> None:
@@ -241,8 +284,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
         exc = call.excinfo.value if call.excinfo is not None else None
         record = verdict(info, exc)
-        if hidden_inputs.drew_hidden():
+        if item.stash.get(DREW_HIDDEN, hidden_inputs.drew_hidden()):
             record = redact_verdict(record)
+        if call.when == "call" and TWIN in item.stash:
+            record["twin"] = item.stash[TWIN]
         record["submission"] = submission
         proxy = getattr(item, "funcargs", {}).get("student")
         if proxy is not None:

@@ -2,8 +2,9 @@
 
 Every check of the assignment appears for every submission, in catalog order; a check
 without a verdict (it never ran) is reported as an error, never silently dropped.
-A submission's score is the sum of its checks' scores; mutation and static checks earn theirs only
-alongside a passed result check of the same component (``grader.credit``).
+A submission's score is the sum of its checks' scores; a public case earns its points only alongside its
+twin, and mutation and static checks only alongside a passed result check of the same component
+(``grader.credit``).
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def submission_entry(
             checks.append(_missing_verdict(info, "error", "this check did not run (grader problem: see pytest.log)"))
             continue
         checks.append({k: record[k] for k in ("id", "component", "kind", "status", "score", "max_score",
-                                               "message", "details")})
+                                               "message", "details", "twin") if k in record})
     checks = apply_credit_rule(checks)
     return {
         "id": sub.id,

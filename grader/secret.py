@@ -5,7 +5,12 @@ is random derives from it by HMAC-SHA256 of a label (the check's id and a call n
 
 * a regrade with the same key is byte-identical (same inputs, same seeds);
 * with another key every hidden input and every call seed differ, so a table of answers harvested from
-  earlier reports, or computed from the grader's source, is worth nothing.
+  earlier reports, or computed from the grader's source, is worth nothing;
+* each submission's inputs and seeds come from a key of its own, derived from the instructor's key and the
+  submission's code (:func:`submission_keyring`): a file that harvests its keyed inputs (printed into an
+  exception, or returned as a "wrong" value the report shows) and a next file that holds answers to them
+  differ, so the next file is given other inputs. A table of answers works for no other file, hence for no
+  other student either; a regrade of the same file is still byte-identical.
 
 Where the key lives, first match wins:
 
@@ -86,9 +91,26 @@ class Keyring:
         words = np.frombuffer(self.digest(f"inputs\0{check_id}\0{stream}"), dtype="<u4")
         return np.random.default_rng(np.random.SeedSequence([int(w) for w in words]))
 
+    def derive(self, label: str) -> "Keyring":
+        """A key of its own for ``label``: its inputs and seeds are unrelated to any other label's."""
+        return Keyring(self.digest(f"derive\0{label}"))
+
     def fingerprint(self) -> str:
         """A short public name of the key (for reports: 'graded with key 3f2a9c'), not the key."""
         return self.digest("fingerprint").hex()[:6]
 
     def __repr__(self) -> str:
         return f"<Keyring {self.fingerprint()}>"
+
+
+def code_digest(statements: list) -> str:
+    """sha256 of the code a submission runs (its kept statements, with the file each comes from)."""
+    h = hashlib.sha256()
+    for statement in statements:
+        h.update(f"{statement.file or ''}\0{statement.source}\0".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def submission_keyring(keyring: Keyring, statements: list) -> Keyring:
+    """The key of one submission's keyed inputs and call seeds: the instructor's key and the submission's code."""
+    return keyring.derive("code\0" + code_digest(statements))

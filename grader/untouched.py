@@ -23,6 +23,7 @@ from grader.checks import CheckFailed, fail
 from grader.compare import assert_unchanged
 
 Position = int | str  # a positional index or a keyword name
+MAX_TOUCHED = 50  # changed arrays kept per callee and argument (an optimizer changes its params every call)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Touched:
     before: np.ndarray
     after: Any
     check_id: str
+    path: str = ""  # where in a dict/list argument: "['W']"
 
 
 @dataclass
@@ -51,11 +53,35 @@ class CallLedger:
         pairs = [(i, v, after_args[i] if i < len(after_args) else None) for i, v in enumerate(sent)]
         pairs += [(k, v, after_kwargs.get(k)) for k, v in sent_kwargs.items()]
         for position, before, after in pairs:
-            if type(before) is np.ndarray and before.dtype.kind in "biuf" and _changed(before, after):
-                self.touched.setdefault(callee, []).append(Touched(callee, position, before.copy(), after, check_id))
+            if type(before) is np.ndarray:
+                if before.dtype.kind in "biuf" and _changed(before, after):
+                    self._touch(Touched(callee, position, before.copy(), after, check_id))
+            elif type(before) in (dict, list, tuple):
+                for path, inner, inner_after in _nested_arrays(before, after):
+                    if inner.dtype.kind in "biuf" and _changed(inner, inner_after):
+                        self._touch(Touched(callee, position, inner.copy(), inner_after, check_id, path))
+
+    def _touch(self, touched: Touched) -> None:
+        found = self.touched.setdefault(touched.callee, [])
+        if sum(t.position == touched.position for t in found[-MAX_TOUCHED:]) < MAX_TOUCHED:
+            found.append(touched)
 
     def changed(self, callee: str, positions: Mapping[Position, str]) -> list[Touched]:
         return [t for t in self.touched.get(callee, []) if t.position in positions]
+
+
+def _nested_arrays(before: Any, after: Any, path: str = "", depth: int = 0):
+    """(path, array sent, what the call left there) for the arrays inside a dict/list argument."""
+    if type(before) is np.ndarray:
+        yield path, before, after
+    elif depth < 4 and type(before) is dict:
+        for key, value in before.items():
+            yield from _nested_arrays(value, after.get(key) if isinstance(after, dict) else None,
+                                      f"{path}[{key!r}]", depth + 1)
+    elif depth < 4 and type(before) in (list, tuple):
+        items = after if isinstance(after, (list, tuple)) else []
+        for i, value in enumerate(before):
+            yield from _nested_arrays(value, items[i] if i < len(items) else None, f"{path}[{i}]", depth + 1)
 
 
 def _changed(before: np.ndarray, after: Any) -> bool:
@@ -83,11 +109,11 @@ def assert_calls_left_inputs_alone(student: Any, callee: str, names: Mapping[Pos
     label = what or f"{callee}(...)"
     note = (f" (seen in {len(found)} of {calls} calls of {callee} during grading)" if calls > 1 else "")
     try:
-        assert_unchanged(first.before, first.after, what=label, name=names[first.position], hint=hint)
+        assert_unchanged(first.before, first.after, what=label, name=names[first.position] + first.path, hint=hint)
     except AssertionError as exc:
         raise _with_note(exc, note) from None
     # assert_unchanged saw no difference: the argument came back as something that is not an array
-    fail(f"{label} replaced {names[first.position]} with something that is not an array{note}")
+    fail(f"{label} replaced {names[first.position]}{first.path} with something that is not an array{note}")
 
 
 def _with_note(exc: AssertionError, note: str) -> AssertionError:

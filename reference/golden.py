@@ -255,6 +255,23 @@ def case(name: str) -> Case:
     return load(assignment)[name]
 
 
+def twin_case(name: str, rng: np.random.Generator) -> Case:
+    """The *twin* of case ``name``: inputs of the same kind (shapes, dtypes, value ranges, settings) drawn from
+    ``rng`` and what the reference computes from them. A case built from its generator is rebuilt with
+    ``rng``; a case of the course notes' fixed numbers uses its registered twin builder
+    (``reference.golden_cases.TWINS``). Computed, not stored: the grader draws ``rng`` from the instructor's
+    key, so no file holds a twin."""
+    from reference.golden_cases import REGISTRY, TWINS
+
+    try:
+        assignment = _assignment_of()[name]
+    except KeyError:
+        raise KeyError(f"no golden case {name!r}; {REGENERATE}") from None
+    inputs, outputs = (TWINS.get(name) or REGISTRY[assignment][name])(rng)
+    entries = [{k: _readonly(_as_array(v)) for k, v in part.items()} for part in (inputs, outputs)]
+    return Case(name, assignment, *entries)
+
+
 def names(assignment: str) -> list[str]:
     """The case names of ``assignment``, in the store's (sorted) order."""
     return list(load(assignment))

@@ -29,17 +29,25 @@ BASE_SEED = 20240602
 #: assignment -> case name -> builder, in registration order.
 REGISTRY: dict[str, dict[str, Builder]] = {}
 
+#: case name -> the builder of its *twin*, for cases whose builder ignores its generator (the course notes'
+#: own numbers): inputs of the same kind (shapes, dtypes, value ranges, settings) drawn from the generator.
+#: Every other case is its own twin's builder, run with another generator (``reference.golden.twin_case``).
+TWINS: dict[str, Builder] = {}
+
 
 def case_rng(name: str) -> np.random.Generator:
     """The generator a case draws its inputs from: seeded by ``BASE_SEED`` and the case's name."""
     return np.random.default_rng([BASE_SEED, zlib.crc32(name.encode())])
 
 
-def register(assignment: str, name: str, builder: Builder) -> None:
+def register(assignment: str, name: str, builder: Builder, twin: Builder | None = None) -> None:
+    """``twin``: for a case of fixed inputs, a builder of inputs of the same kind drawn from its generator."""
     cases = REGISTRY.setdefault(assignment, {})
     if name in cases:
         raise ValueError(f"golden case {name!r} registered twice")
     cases[name] = builder
+    if twin is not None:
+        TWINS[name] = twin
 
 
 # --- functions passed to numerical_diff / numerical_gradient / gradient_descent ---------------
@@ -117,24 +125,61 @@ def _random_probabilities(rng: np.random.Generator, n: int, c: int) -> np.ndarra
     return numerical.softmax(rng.standard_normal((n, c)))
 
 
+def _drawn(compute: Callable[..., Arrays], **draws: Callable[[np.random.Generator], Any]) -> Builder:
+    """A twin builder: inputs drawn by ``draws`` (name -> maker), outputs ``compute(**inputs)``."""
+    def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
+        inputs = {name: draw(rng) for name, draw in draws.items()}
+        return inputs, compute(**inputs)
+    return build
+
+
+def _seed_like_probabilities(rng: np.random.Generator, right: bool) -> tuple[np.ndarray, int]:
+    """Ten probabilities with three exact zeros, as the course notes' ``y``, and a label: the most likely class
+    (``right``) or another one; the label's probability is never 0."""
+    label = int(rng.integers(0, 10))
+    y = np.zeros(10)
+    others = rng.permutation([k for k in range(10) if k != label])
+    kept = [label, *others[:6]]
+    y[kept] = rng.dirichlet(np.ones(len(kept)))
+    top = int(np.argmax(y))
+    if right:
+        y[[label, top]] = y[[top, label]]
+    elif top == label:
+        y[[label, kept[1]]] = y[[kept[1], label]]
+    return y, label
+
+
+def _seed_loss_twin(fn: Callable, right: bool, integer_label: bool = False) -> Builder:
+    def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
+        y, label = _seed_like_probabilities(rng, right)
+        t = np.int64(label) if integer_label else one_hot(np.array(label), 10)
+        return {"y": y, "t": t}, {"loss": fn(y, t)}
+    return build
+
+
 def _register_numerical() -> None:
     a = "numerical"
     for name, shape in (("vector", (7,)), ("matrix", (4, 5))):
         register(a, f"sigmoid/{name}", _elementwise(numerical.sigmoid, _normal(3.0), shape))
     for name, shape in (("vector", (7,)), ("matrix", (4, 5)), ("4d", (2, 3, 2, 2))):
         register(a, f"relu/{name}", _elementwise(numerical.relu, off_kinks, shape))
-    register(a, "softmax/textbook", _fixed(x=np.array([0.3, 2.9, 4.0]))(lambda x: {"y": numerical.softmax(x)}))
+    softmax_of = lambda x: {"y": numerical.softmax(x)}  # noqa: E731
+    register(a, "softmax/textbook", _fixed(x=np.array([0.3, 2.9, 4.0]))(softmax_of),
+             twin=_drawn(softmax_of, x=lambda rng: rng.uniform(0.0, 4.5, 3)))
     for name, shape in (("vector", (6,)), ("batch", (5, 4))):
         register(a, f"softmax/{name}", _elementwise(numerical.softmax, _normal(2.0), shape))
-    register(a, "softmax/large", _fixed(x=np.array([1000.0, 1001.0, 1002.0]))(lambda x: {"y": numerical.softmax(x)}))
+    register(a, "softmax/large", _fixed(x=np.array([1000.0, 1001.0, 1002.0]))(softmax_of),
+             twin=_drawn(softmax_of, x=lambda rng: rng.uniform(990.0, 1010.0, 3)))
     register(a, "softmax/large_batch", _fixed(x=np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -1002.0]]))(
-        lambda x: {"y": numerical.softmax(x)}))
+        softmax_of), twin=_drawn(softmax_of, x=lambda rng: np.stack([rng.uniform(990.0, 1010.0, 3),
+                                                                      rng.uniform(-1010.0, -990.0, 3)])))
 
-    register(a, "sum_squared_error/seed", _loss_case(numerical.sum_squared_error, SEED_Y, SEED_T))
-    register(a, "sum_squared_error/seed_wrong", _loss_case(numerical.sum_squared_error, SEED_Y_WRONG, SEED_T))
-    register(a, "cross_entropy_error/seed", _loss_case(numerical.cross_entropy_error, SEED_Y, SEED_T))
-    register(a, "cross_entropy_error/seed_wrong", _loss_case(numerical.cross_entropy_error, SEED_Y_WRONG, SEED_T))
-    register(a, "cross_entropy_error/seed_label", _loss_case(numerical.cross_entropy_error, SEED_Y, 2))
+    sse, cee = numerical.sum_squared_error, numerical.cross_entropy_error
+    register(a, "sum_squared_error/seed", _loss_case(sse, SEED_Y, SEED_T), twin=_seed_loss_twin(sse, True))
+    register(a, "sum_squared_error/seed_wrong", _loss_case(sse, SEED_Y_WRONG, SEED_T), twin=_seed_loss_twin(sse, False))
+    register(a, "cross_entropy_error/seed", _loss_case(cee, SEED_Y, SEED_T), twin=_seed_loss_twin(cee, True))
+    register(a, "cross_entropy_error/seed_wrong", _loss_case(cee, SEED_Y_WRONG, SEED_T), twin=_seed_loss_twin(cee, False))
+    register(a, "cross_entropy_error/seed_label", _loss_case(cee, SEED_Y, 2), twin=_seed_loss_twin(cee, True, True))
 
     def batch_loss(fn: Callable, labels_only: bool) -> Builder:
         def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
@@ -151,9 +196,12 @@ def _register_numerical() -> None:
     def diff(f: str, x: float) -> Builder:
         return _fixed(f=f, x=x)(lambda f, x: {"dfdx": numerical.numerical_diff(FUNCTIONS[f], x)})
 
-    register(a, "numerical_diff/seed", diff("function_1", 5.0))
-    register(a, "numerical_diff/seed_10", diff("function_1", 10.0))
-    register(a, "numerical_diff/sin", diff("sin_1d", 1.2))
+    def diff_twin(f: str, low: float, high: float) -> Builder:
+        return lambda rng: diff(f, float(rng.uniform(low, high)))(rng)
+
+    register(a, "numerical_diff/seed", diff("function_1", 5.0), twin=diff_twin("function_1", 1.0, 10.0))
+    register(a, "numerical_diff/seed_10", diff("function_1", 10.0), twin=diff_twin("function_1", 5.0, 15.0))
+    register(a, "numerical_diff/sin", diff("sin_1d", 1.2), twin=diff_twin("sin_1d", -3.0, 3.0))
 
     def gradient(f: str, x: np.ndarray | tuple) -> Builder:
         def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
@@ -161,8 +209,9 @@ def _register_numerical() -> None:
             return {"f": f, "x": xx}, {"grad": numerical.numerical_gradient(FUNCTIONS[f], xx.copy())}
         return build
 
-    register(a, "numerical_gradient/seed", gradient("sum_squares", np.array([3.0, 4.0])))
-    register(a, "numerical_gradient/seed_0_2", gradient("sum_squares", np.array([0.0, 2.0])))
+    gradient_twin = lambda rng: gradient("sum_squares", rng.uniform(-5.0, 5.0, 2))(rng)  # noqa: E731
+    register(a, "numerical_gradient/seed", gradient("sum_squares", np.array([3.0, 4.0])), twin=gradient_twin)
+    register(a, "numerical_gradient/seed_0_2", gradient("sum_squares", np.array([0.0, 2.0])), twin=gradient_twin)
     register(a, "numerical_gradient/matrix", gradient("ramp_weighted_sin", (2, 3)))
     register(a, "numerical_gradient/4d", gradient("ramp_weighted_sin", (2, 1, 2, 2)))
 
@@ -173,7 +222,8 @@ def _register_numerical() -> None:
             return {"f": f, "init_x": x0, "lr": lr, "step_num": step_num}, {"x": x}
         return build
 
-    register(a, "gradient_descent/seed", descent("sum_squares", np.array([-3.0, 4.0]), 0.1, 100))
+    register(a, "gradient_descent/seed", descent("sum_squares", np.array([-3.0, 4.0]), 0.1, 100),
+             twin=lambda rng: descent("sum_squares", rng.uniform(-5.0, 5.0, 2), 0.1, 100)(rng))
     register(a, "gradient_descent/bowl", descent("shifted_bowl", (2, 3), 0.02, 25))
 
 
@@ -199,17 +249,21 @@ DIGITS = np.array([
 ], dtype=np.float64).reshape(5, 25)
 
 
-def _mlp_inputs(rng: np.random.Generator | None) -> Arrays:
-    """Seed 004's numbers (``rng`` None) or fresh ones: 3 inputs, 4 hidden, 2 outputs."""
+def _mlp_inputs(rng: np.random.Generator | None, seed_shapes: bool = False) -> Arrays:
+    """Seed 004's numbers (``rng`` None) or fresh ones: 3 inputs, 4 hidden, 2 outputs (``seed_shapes``: seed
+    004's 2 inputs, 2 hidden, 2 outputs, for the seed cases' twins)."""
     if rng is None:
         return dict(SEED004)
+    if seed_shapes:
+        return {"x": rng.uniform(0, 1, 2), "t": rng.uniform(0.1, 0.9, 2),
+                "W1": rng.uniform(-1, 1, (2, 2)), "W2": rng.uniform(-1, 1, (2, 2))}
     return {"x": rng.uniform(-1, 1, 3), "t": rng.uniform(0.1, 0.9, 2),
             "W1": rng.uniform(-1, 1, (4, 3)), "W2": rng.uniform(-1, 1, (2, 4))}
 
 
-def _mlp_builder(outputs: Callable[[Arrays], Arrays], seed_numbers: bool) -> Builder:
+def _mlp_builder(outputs: Callable[[Arrays], Arrays], seed_numbers: bool, seed_shapes: bool = False) -> Builder:
     def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
-        inputs = _mlp_inputs(None if seed_numbers else rng)
+        inputs = _mlp_inputs(None if seed_numbers else rng, seed_shapes)
         return inputs, outputs(inputs)
     return build
 
@@ -237,9 +291,9 @@ def _mlp_update_out(i: Arrays) -> Arrays:
     return {"W1": W1, "W2": W2, "loss_after": loss}
 
 
-def _mlp_loss_builder(seed_numbers: bool) -> Builder:
+def _mlp_loss_builder(seed_numbers: bool, seed_shapes: bool = False) -> Builder:
     def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
-        i = _mlp_inputs(None if seed_numbers else rng)
+        i = _mlp_inputs(None if seed_numbers else rng, seed_shapes)
         o = backprop.mlp_forward(i["x"], i["W1"], i["W2"])[1]
         return {"o": o, "t": i["t"]}, {"loss": backprop.mlp_loss(o, i["t"])}
     return build
@@ -262,11 +316,16 @@ def _epoch_builder(fn: Callable, shapes: dict[str, tuple], X: np.ndarray | tuple
 def _register_backprop() -> None:
     a = "backprop"
     for suffix, seed_numbers in (("seed", True), ("random", False)):
-        register(a, f"mlp_forward/{suffix}", _mlp_builder(_mlp_forward_out, seed_numbers))
-        register(a, f"mlp_loss/{suffix}", _mlp_loss_builder(seed_numbers))
-        register(a, f"mlp_backward/{suffix}", _mlp_builder(_mlp_backward_out, seed_numbers))
-        register(a, f"mlp_update/{suffix}", _mlp_builder(_with_lr(0.5 if seed_numbers else 0.3, _mlp_update_out),
-                                                         seed_numbers))
+        def twin(builder: Callable[..., Builder], *args: Any) -> Builder | None:
+            return builder(*args, False, True) if seed_numbers else None
+
+        update = _with_lr(0.5 if seed_numbers else 0.3, _mlp_update_out)
+        register(a, f"mlp_forward/{suffix}", _mlp_builder(_mlp_forward_out, seed_numbers),
+                 twin=twin(_mlp_builder, _mlp_forward_out))
+        register(a, f"mlp_loss/{suffix}", _mlp_loss_builder(seed_numbers), twin=twin(_mlp_loss_builder))
+        register(a, f"mlp_backward/{suffix}", _mlp_builder(_mlp_backward_out, seed_numbers),
+                 twin=twin(_mlp_builder, _mlp_backward_out))
+        register(a, f"mlp_update/{suffix}", _mlp_builder(update, seed_numbers), twin=twin(_mlp_builder, update))
 
     random_targets = lambda rng, X: rng.integers(0, 2, len(X)).astype(np.float64)  # noqa: E731
     register(a, "delta_sgd/seed", _epoch_builder(backprop.delta_sgd, {"W": (1, 3)}, XOR_X, DELTA_D, 0.9, ("W",)))
@@ -410,6 +469,14 @@ def _init_case(fn: Callable, fan_in: int, fan_out: int, variance: float) -> Buil
     return build
 
 
+def _init_twin(fn: Callable, variance: Callable[[int, int], float]) -> Builder:
+    """Other fan-in and fan-out of the same size class (20 to 40)."""
+    def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
+        fan_in, fan_out = (int(n) for n in rng.integers(20, 41, 2))
+        return _init_case(fn, fan_in, fan_out, variance(fan_in, fan_out))(rng)
+    return build
+
+
 def _register_optim() -> None:
     a = "optim"
     custom = {
@@ -424,8 +491,10 @@ def _register_optim() -> None:
     for cls, hyper in custom.items():
         register(a, f"{cls.__name__}/default", _optimizer_builder(cls, {}, {"W": (3, 4), "b": (4,)}, 5))
         register(a, f"{cls.__name__}/custom", _optimizer_builder(cls, hyper, {"W1": (2, 3, 2), "b1": (2,)}, 3))
-    register(a, "xavier_init/shape", _init_case(optim.xavier_init, 30, 20, 2.0 / 50))
-    register(a, "he_init/shape", _init_case(optim.he_init, 30, 20, 2.0 / 30))
+    register(a, "xavier_init/shape", _init_case(optim.xavier_init, 30, 20, 2.0 / 50),
+             twin=_init_twin(optim.xavier_init, lambda fan_in, fan_out: 2.0 / (fan_in + fan_out)))
+    register(a, "he_init/shape", _init_case(optim.he_init, 30, 20, 2.0 / 30),
+             twin=_init_twin(optim.he_init, lambda fan_in, fan_out: 2.0 / fan_in))
 
     def penalty(shapes: list[tuple], lam: float) -> Builder:
         def build(rng: np.random.Generator) -> tuple[Arrays, Arrays]:
@@ -453,15 +522,24 @@ SEED001 = {"x": np.array([1.0, 0.7, 0.5, 0.3, 0.1]), "w": np.array([1.0, 1.0, 1.
            "target": np.array([1.0, 0.0, 0.0])}
 
 
-def _conv1d_inputs(rng: np.random.Generator | None) -> Arrays:
+def _conv1d_inputs(rng: np.random.Generator | None, seed_shapes: bool = False) -> Arrays:
+    """Seed 001's numbers (``rng`` None), fresh ones of other sizes, or (``seed_shapes``, the seed cases' twins)
+    fresh ones of seed 001's sizes and ranges."""
     if rng is None:
         return dict(SEED001)
+    if seed_shapes:
+        return {"x": rng.uniform(0.0, 1.0, 5), "w": rng.uniform(0.5, 1.5, 3), "b": rng.uniform(0.0, 1.0, 1),
+                "target": rng.uniform(0.0, 1.0, 3)}
     return {"x": rng.standard_normal(9), "w": rng.standard_normal(4), "b": np.array([rng.standard_normal()]),
             "target": rng.standard_normal(6)}
 
 
 def _conv1d_builder(seed_numbers: bool, outputs: Callable[[Arrays], tuple[Arrays, Arrays]]) -> Builder:
     return lambda rng: outputs(_conv1d_inputs(None if seed_numbers else rng))
+
+
+def _conv1d_twin(outputs: Callable[[Arrays], tuple[Arrays, Arrays]]) -> Builder:
+    return lambda rng: outputs(_conv1d_inputs(rng, seed_shapes=True))
 
 
 def _conv1d_out(i: Arrays) -> tuple[Arrays, Arrays]:
@@ -516,10 +594,11 @@ def _pooling_inputs(x_shape: tuple, ph: int, pw: int, stride: int, pad: int) -> 
 def _register_conv() -> None:
     a = "conv"
     for suffix, seed_numbers in (("seed", True), ("random", False)):
-        register(a, f"conv1d/{suffix}", _conv1d_builder(seed_numbers, _conv1d_out))
-        register(a, f"mse_loss/{suffix}", _conv1d_builder(seed_numbers, _mse_out))
-        register(a, f"conv1d_backward/{suffix}", _conv1d_builder(seed_numbers, _conv1d_backward_out))
-    register(a, "conv1d_train/seed", _conv1d_builder(True, _conv1d_train_out(0.11, 200)))
+        for name, out in (("conv1d", _conv1d_out), ("mse_loss", _mse_out), ("conv1d_backward", _conv1d_backward_out)):
+            register(a, f"{name}/{suffix}", _conv1d_builder(seed_numbers, out),
+                     twin=_conv1d_twin(out) if seed_numbers else None)
+    register(a, "conv1d_train/seed", _conv1d_builder(True, _conv1d_train_out(0.11, 200)),
+             twin=_conv1d_twin(_conv1d_train_out(0.11, 200)))
     register(a, "conv1d_train/random", _conv1d_builder(False, _conv1d_train_out(0.05, 30)))
 
     for suffix, args in (("basic", ((2, 3, 5, 5), 3, 3, 1, 0)), ("stride_pad", ((2, 2, 6, 5), 3, 2, 2, 1))):

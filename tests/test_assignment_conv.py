@@ -304,6 +304,8 @@ PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = 
     "reference": (REFERENCE, {}),
     "loops": (LOOPS, {}),
     "flip1d_msesum_avgpool": (REFERENCE + CONV1D_FLIPPED + MSE_SUMMED + POOL_AVERAGE, {
+        # the notes' kernel [1, 1, 1] reads the same flipped: its twin (other values, grader/inputs.py) does not
+        "conv1d/golden-seed": (FAILED, checks.FLIPPED_1D),
         "conv1d/golden-fresh": (FAILED, checks.FLIPPED_1D),
         "conv1d/output-lengths": (FAILED, checks.FLIPPED_1D),
         "mse_loss/golden-seed": (FAILED, "the squared errors are summed"),
@@ -315,6 +317,7 @@ PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = 
         "Pooling/gradcheck": (FAILED, None),
     }),
     "global_dbmean": (renamed("conv1d_backward") + CONV1D_GLOBAL + DB_MEAN_1D, {
+        "conv1d/golden-seed": (FAILED, checks.SEED_GLOBALS_1D),  # right on the notes' W, B only: its twin fails
         "conv1d/golden-fresh": (ERROR, "conv1d reads the global `B` (line"),
         "conv1d/output-lengths": (FAILED_OR_ERROR, None),
         "conv1d/uses-its-parameters": (FAILED, "reads the module-level variable(s) B, W"),

@@ -12,7 +12,7 @@ from grader.checks import check, fail
 from grader.partial import graded_alone
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.gradcheck import numeric_gradient
-from grader.inputs import current_keyring, hidden_rng
+from grader.inputs import class_rng, example, hidden_rng, instructor_keyring
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import backprop as ref
 from reference.golden_cases import DIGITS, XOR_D, XOR_X
@@ -51,6 +51,12 @@ SEED_T = np.array([0.4, 0.6])
 SEED_LR = 0.5
 
 
+def _seed() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lecture's x, t, W1, W2 (seed 004); in the twin run, keyed values of the same shapes and ranges."""
+    return (example(SEED_X, low=0.0, high=1.0), example(SEED_T, low=0.1, high=0.9),
+            example(SEED_W1, low=-1.0, high=1.0), example(SEED_W2, low=-1.0, high=1.0))
+
+
 def _fresh_mlp(seed: int):
     rng = hidden_rng(seed)
     return rng.normal(size=3), rng.normal(size=(4, 3)), rng.normal(size=(2, 4)), rng.uniform(0.1, 0.9, size=2)
@@ -67,11 +73,12 @@ def _forward_pair(student, x, W1, W2, what):
 @check("mlp_forward", "golden", points=1.5)
 def test_mlp_forward_golden_seed(student):
     """The lecture's network: h = [0.51998934, 0.52747230], o = [0.60944600, 0.66384491]."""
-    h, o = _forward_pair(student, SEED_X, SEED_W1, SEED_W2, "mlp_forward(x, W1, W2) on the lecture example")
-    h_ref, o_ref = ref.mlp_forward(SEED_X, SEED_W1, SEED_W2)
+    x, _, W1, W2 = _seed()
+    h, o = _forward_pair(student, x, W1, W2, "mlp_forward(x, W1, W2) on the lecture example")
+    h_ref, o_ref = ref.mlp_forward(x, W1, W2)
     assert_close(h, h_ref, what="mlp_forward: h on the lecture example",
-                 variants={"h is W1 @ x without the sigmoid": SEED_W1 @ SEED_X,
-                           "x @ W1 instead of W1 @ x: weights are (out, in)": ref.sigmoid(SEED_X @ SEED_W1)})
+                 variants={"h is W1 @ x without the sigmoid": W1 @ x,
+                           "x @ W1 instead of W1 @ x: weights are (out, in)": ref.sigmoid(x @ W1)})
     assert_close(o, o_ref, what="mlp_forward: o on the lecture example")
 
 
@@ -104,9 +111,10 @@ def test_mlp_forward_leaves_inputs_alone(student):
 @check("mlp_loss", "golden", points=1)
 def test_mlp_loss_golden_seed(student):
     """The lecture's loss 0.02397190."""
-    _, o = ref.mlp_forward(SEED_X, SEED_W1, SEED_W2)
-    expected = ref.mlp_loss(o, SEED_T)
-    assert_scalar_close(student.mlp_loss(o, SEED_T), expected, what="mlp_loss(o, t) on the lecture example",
+    x, t, W1, W2 = _seed()
+    _, o = ref.mlp_forward(x, W1, W2)
+    expected = ref.mlp_loss(o, t)
+    assert_scalar_close(student.mlp_loss(o, t), expected, what="mlp_loss(o, t) on the lecture example",
                         variants={"the 0.5 in front of the sum is missing": 2 * expected,
                                   "the mean is taken instead of 0.5 * sum": expected})
 
@@ -136,11 +144,12 @@ def _backward_variants(x, t, W1, W2) -> dict[str, tuple]:
 @check("mlp_backward", "golden", points=1.5)
 def test_mlp_backward_golden_seed(student):
     """dW1 and dW2 on the lecture example."""
-    expected = ref.mlp_backward(SEED_X, SEED_T, SEED_W1, SEED_W2)
+    x, t, W1, W2 = _seed()
+    expected = ref.mlp_backward(x, t, W1, W2)
     graded_alone(student, ("mlp_forward",), lambda: _assert_weights(
-        student.mlp_backward(SEED_X, SEED_T, SEED_W1, SEED_W2), expected,
+        student.mlp_backward(x, t, W1, W2), expected,
         "mlp_backward(x, t, W1, W2) on the lecture example",
-        variants=_backward_variants(SEED_X, SEED_T, SEED_W1, SEED_W2)))
+        variants=_backward_variants(x, t, W1, W2)))
 
 
 @check("mlp_backward", "gradcheck", points=1)
@@ -191,7 +200,7 @@ def _update_case(student, x, t, W1, W2, lr: float, what: str) -> None:
 @check("mlp_update", "golden", points=1.5)
 def test_mlp_update_golden_seed(student):
     """The lecture's step: W2 = [[0.43703857, 0.38685205], [0.69629578, 0.59624247]]."""
-    _update_case(student, SEED_X, SEED_T, SEED_W1, SEED_W2, SEED_LR,
+    _update_case(student, *_seed(), SEED_LR,
                  "mlp_update(x, t, W1, W2, lr=0.5) on the lecture example")
 
 
@@ -342,11 +351,11 @@ _STARTS: dict[tuple, list[list[np.ndarray]]] = {}
 
 def _hidden_starts(key: str, problem: convergence.Problem, shapes: list[tuple[int, ...]], count: int = 3):
     """``count`` hidden uniform(-1, 1) starts (keyed) from which the reference reaches the goal; computed once
-    per judge process and instructor key."""
-    cache_key = (key, current_keyring().fingerprint())
+    per judge process and instructor key (the same for the whole class: the search is costly)."""
+    cache_key = (key, instructor_keyring().fingerprint())
     if cache_key not in _STARTS:
         def draw(i: int) -> list[np.ndarray]:
-            rng = hidden_rng(f"start{i}")
+            rng = class_rng(f"start{i}")
             return [rng.uniform(-1.0, 1.0, s) for s in shapes]
 
         _STARTS[cache_key] = convergence.solvable_starts(draw, problem, count)
@@ -549,7 +558,7 @@ def _mask(student, y: np.ndarray, ratio: float, what: str) -> np.ndarray:
 def test_dropout_mask_keeps_exact_count(student):
     """Exactly round(size * (1 - ratio)) entries are kept, drawn without replacement."""
     for shape, ratio in (((10, 20), 0.3), ((7, 9), 0.5), ((50,), 0.2)):
-        y = np.ones(shape)
+        y = example(np.ones(shape))
         mask = _mask(student, y, ratio, f"dropout_mask(y, {ratio}) for y of shape {shape}")
         kept = int(np.count_nonzero(mask))
         expected = round(y.size * (1 - ratio))
@@ -566,7 +575,7 @@ def test_dropout_mask_keeps_exact_count(student):
 @check("dropout_mask", "property", points=1)
 def test_dropout_mask_values(student):
     """Kept entries equal 1 / (1 - ratio) (inverted dropout), the rest 0."""
-    y, ratio = np.ones((8, 10)), 0.25
+    y, ratio = example(np.ones((8, 10))), 0.25
     mask = _mask(student, y, ratio, "dropout_mask(y, 0.25)")
     values = np.unique(np.round(mask, 12))
     if set(values.tolist()) == {0.0, 1.0}:
@@ -581,7 +590,7 @@ def test_dropout_mask_values(student):
 @check("dropout_mask", "property", points=1)
 def test_dropout_mask_is_random_and_uniform(student):
     """Different calls drop different entries, and every position is kept about (1 - ratio) of the time."""
-    y, ratio, calls = np.ones((4, 5)), 0.4, 200
+    y, ratio, calls = example(np.ones((4, 5))), 0.4, 200
     masks = np.array([as_array(m, what="dropout_mask(y, 0.4)", shape=y.shape) != 0
                       for m in student.call_many("dropout_mask", [(y, ratio)] * calls)])
     if np.all(masks == masks[0]):

@@ -20,10 +20,9 @@ from grader.checks import CheckFailed, check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
 from grader.errors import StudentError
 from grader.gradcheck import check_gradient, layer_gradcheck, numeric_gradient, param_gradcheck
-from grader.inputs import hidden_rng
+from grader.inputs import example, golden_case, hidden_rng
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import conv as ref
-from reference.golden import load as load_golden
 
 ASSIGNMENT = "conv"
 
@@ -121,7 +120,7 @@ def graded_alone(student, caller: str, helpers: tuple[str, ...], body: Callable[
 
 
 def _golden(name: str):
-    return load_golden(ASSIGNMENT)[name]
+    return golden_case(ASSIGNMENT, name)  # in the twin run, a keyed case of the same kind
 
 
 def _fresh(seed: int, *shape: int) -> np.ndarray:
@@ -383,21 +382,22 @@ def test_conv1d_train_gradient(student):
     The loss differentiated is the reference's mse_loss(conv1d(x, w, b), target), in the judge.
     """
     what = "the gradient of one conv1d_train epoch, (w_before - w_after) / lr, on the notes' problem"
-    true_dw, true_db = _true_gradient(SEED_X, SEED_W, SEED_B, SEED_T)
-    seed_dw, seed_db = _seed_gradient(SEED_X, SEED_W, SEED_B, SEED_T)
-    N = len(SEED_T)
+    x, w, b, t = _seed_problem()
+    true_dw, true_db = _true_gradient(x, w, b, t)
+    seed_dw, seed_db = _seed_gradient(x, w, b, t)
+    N = len(t)
     dw_variants = {SEED_GRADIENT: seed_dw, MEAN_DROPPED: N * true_dw, PER_OUTPUT_SUMS: seed_dw / N,
                    "the gradient has the wrong sign: " + UPHILL: -true_dw}
     db_variants = {SEED_GRADIENT: np.array([seed_db]), MEAN_DROPPED: np.array([N * true_db]),
                    "the gradient has the wrong sign": np.array([-true_db])}
 
     def body() -> None:
-        w1, b1 = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, 1, "conv1d_train(..., epochs=1)")
-        dw, db = (SEED_W - w1) / SEED_LR, (float(SEED_B[0]) - b1) / SEED_LR
-        check_gradient_or_named(dw, lambda v: ref.mse_loss(ref.conv1d(SEED_X, v, SEED_B), SEED_T), SEED_W,
+        w1, b1 = _train(student, x, w, b, t, SEED_LR, 1, "conv1d_train(..., epochs=1)")
+        dw, db = (w - w1) / SEED_LR, (float(b[0]) - b1) / SEED_LR
+        check_gradient_or_named(dw, lambda v: ref.mse_loss(ref.conv1d(x, v, b), t), w,
                                 what=f"{what}: dw", variants=dw_variants)
-        check_gradient_or_named(np.array([db]), lambda v: ref.mse_loss(ref.conv1d(SEED_X, SEED_W, v), SEED_T),
-                                SEED_B.copy(), what=f"{what}: db", variants=db_variants)
+        check_gradient_or_named(np.array([db]), lambda v: ref.mse_loss(ref.conv1d(x, w, v), t),
+                                b.copy(), what=f"{what}: db", variants=db_variants)
 
     graded_alone(student, "conv1d_train", TRAIN_HELPERS, body)
 
@@ -411,12 +411,20 @@ def check_gradient_or_named(analytic: np.ndarray, f: Callable, x: np.ndarray, *,
     check_gradient(analytic, f, x, what=what, rng=hidden_rng(131))
 
 
-def _seed_losses(student, epochs: tuple[int, ...]) -> list[float]:
-    """The MSE on the notes' problem after each number of epochs, recomputed here from the returned w, b."""
+def _seed_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The notes' x, w, b, target (seed 001); in the twin run, keyed values of the same sizes and ranges."""
+    return (example(SEED_X, low=0.0, high=1.0), example(SEED_W, low=0.5, high=1.5), example(SEED_B, low=0.0, high=1.0),
+            example(SEED_T, low=0.0, high=1.0))
+
+
+def _seed_losses(student, epochs: tuple[int, ...], problem: tuple = (SEED_X, SEED_W, SEED_B, SEED_T)) -> list[float]:
+    """The MSE on the notes' problem (or ``problem``) after each number of epochs, recomputed here from the
+    returned w, b."""
+    x, w0, b0, t = problem
     losses = []
     for n in epochs:
-        w, b = _train(student, SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, n, f"conv1d_train(..., epochs={n})")
-        losses.append(ref.mse_loss(ref.conv1d(SEED_X, w, b), SEED_T))
+        w, b = _train(student, x, w0, b0, t, SEED_LR, n, f"conv1d_train(..., epochs={n})")
+        losses.append(ref.mse_loss(ref.conv1d(x, w, b), t))
     return losses
 
 
@@ -425,12 +433,12 @@ def test_conv1d_train_lowers_the_loss(student):
     """On the notes' problem the loss falls epoch after epoch and ends at most 1 % above the reference's
     after 200 epochs (the loss is recomputed here from the returned w, b)."""
     epochs = (1, 5, 20, 50, 200)
-    reference = [ref.mse_loss(ref.conv1d(SEED_X, *ref.conv1d_train(SEED_X, SEED_W, SEED_B, SEED_T, SEED_LR, n)), SEED_T)
-                 for n in epochs]
-    start = ref.mse_loss(ref.conv1d(SEED_X, SEED_W, SEED_B), SEED_T)
+    x, w, b, t = problem = _seed_problem()
+    reference = [ref.mse_loss(ref.conv1d(x, *ref.conv1d_train(x, w, b, t, SEED_LR, n)), t) for n in epochs]
+    start = ref.mse_loss(ref.conv1d(x, w, b), t)
 
     def body() -> None:
-        curve = _seed_losses(student, epochs)
+        curve = _seed_losses(student, epochs, problem)
         losses = [start, *curve]
         details = {"type": "curves", "label": "MSE", "x_label": "epochs " + ", ".join(map(str, epochs)),
                    "student": curve, "reference": reference}
@@ -645,6 +653,12 @@ def _layer_mutation(student, layer, x: np.ndarray, dout_seed: int, what: str) ->
                  rtol=1e-12, atol=1e-12,
                  variants={"backward changes what forward cached (or keeps state between calls): the same dout "
                            "must give the same dx every time": 2 * dx1})
+    # every call so far, of every check, also compared its arguments (objects put here as well): none is "watched"
+    assert_calls_left_inputs_alone(student, f"{what}.forward", {0: "its input x", "x": "its input x"},
+                                   what=f"{what}.forward(x)")
+    assert_calls_left_inputs_alone(student, f"{what}.backward", {0: "its input dout", "dout": "its input dout"},
+                                   what=f"{what}.backward(dout)",
+                                   hint="build new arrays instead of writing into dout (e.g. dout[...] = 0 or dout *= ...)")
     x_handle.release()
     dout_handle.release()
 

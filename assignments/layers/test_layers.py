@@ -27,7 +27,7 @@ from grader.compare import as_array, assert_close, assert_scalar_close, assert_u
 from grader.errors import StudentError, StudentRaised
 from grader.partial import graded_alone
 from grader.gradcheck import check_gradient, layer_gradcheck, off_kinks, param_gradcheck
-from grader.inputs import current_keyring, hidden_rng
+from grader.inputs import class_rng, example, hidden_rng, instructor_keyring
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import layers as ref
 
@@ -83,9 +83,12 @@ def _activation_variants(cls: str, x: np.ndarray, dout: np.ndarray, args: tuple)
                 {"dout is passed through unchanged: multiply it by the mask (x > 0)": dout,
                  "the mask is inverted: the gradient flows where x <= 0": dout * (x <= 0)})
     if cls == "Sigmoid":
-        out = ref.sigmoid(x)
-        return ({"the sign inside exp is flipped: use 1 / (1 + exp(-x))": ref.sigmoid(-x)},
-                {"dx ignores dout: multiply out * (1 - out) by dout": out * (1 - out),
+        out, unbracketed = ref.sigmoid(x), 1 + np.exp(-x)
+        precedence = "`1 / 1 + np.exp(-x)`: / binds before +, so this is 1 + exp(-x): write 1 / (1 + np.exp(-x))"
+        return ({"the sign inside exp is flipped: use 1 / (1 + exp(-x))": ref.sigmoid(-x), precedence: unbracketed},
+                {f"forward's output is wrong and backward uses it: {precedence}":
+                     dout * unbracketed * (1 - unbracketed),
+                 "dx ignores dout: multiply out * (1 - out) by dout": out * (1 - out),
                  "backward uses x where the cached output belongs: dx = dout * out * (1 - out)": dout * x * (1 - x)})
     if cls == "Tanh":
         out = np.tanh(x)
@@ -431,11 +434,22 @@ def test_affine_mutation(student):
 
 
 # ================================================================ SoftmaxWithLoss
+def _softmax_loss_variants(x: np.ndarray, t: np.ndarray, loss: float) -> dict[str, float]:
+    """Known bugs of the loss: summed over the batch; softmax over the whole batch as one vector (a 1-D softmax)."""
+    n = x.shape[0]
+    onehot = np.eye(x.shape[1])[t] if t.ndim == 1 else t
+    whole = np.exp(x - x.max())
+    whole = whole / whole.sum()
+    return {f"the loss is summed over the batch, not averaged (N = {n})": loss * n,
+            ("the softmax normalises the whole batch as one vector (max and sum over all of x): take them per row, "
+             "axis=1 with keepdims=True"): float(-np.sum(onehot * np.log(whole + 1e-7)) / n)}
+
+
 def _softmax_loss_case(student: Any, x: np.ndarray, t: np.ndarray, loss: float, dx: np.ndarray, label: str) -> None:
     n = x.shape[0]
     layer = student.SoftmaxWithLoss()
     assert_scalar_close(layer.forward(x, t), loss, what=f"SoftmaxWithLoss.forward(x, t) {label}",
-                        variants={f"the loss is summed over the batch, not averaged (N = {n})": loss * n})
+                        variants=_softmax_loss_variants(x, t, loss))
     y_minus_t = dx * n
     assert_close(layer.backward(), dx, what=f"SoftmaxWithLoss.backward() {label}", batch_size=n,
                  variants={NOT_DIVIDED_BY_N: y_minus_t, "the sign is flipped: dx = (y - t) / N": -dx})
@@ -737,12 +751,14 @@ def _grad_variants(expected: dict[str, np.ndarray], n: int) -> dict[str, dict[st
 @check("TwoLayerNet", "shape", points=0.5)
 def test_twolayernet_params(student):
     """params holds W1 (in, hidden), b1 (hidden,), W2 (hidden, out), b2 (out,); W1's spread follows weight_init_std."""
-    _, small = _own_net(student, (64, 30, 10), 0.01)
-    _, large = _own_net(student, (64, 30, 10), 0.5)
-    for std, params in ((0.01, small), (0.5, large)):
+    sizes = (example(64, low=48, high=80), example(30, low=20, high=40), example(10, low=5, high=15))
+    stds = (example(0.01, low=0.005, high=0.02), example(0.5, low=0.3, high=0.8))
+    _, small = _own_net(student, sizes, stds[0])
+    _, large = _own_net(student, sizes, stds[1])
+    for std, params in ((stds[0], small), (stds[1], large)):
         got = float(np.std(params["W1"]))
         if not 0.8 * std < got < 1.2 * std:
-            fail(f"TwoLayerNet(64, 30, 10, weight_init_std={std}): the entries of W1 have standard deviation "
+            fail(f"TwoLayerNet({', '.join(map(str, sizes))}, weight_init_std={std:.3g}): the entries of W1 have standard deviation "
                  f"{got:.4g}, expected about {std}: draw W1 and W2 as weight_init_std * np.random.randn(...)")
 
 
@@ -910,13 +926,13 @@ DIGITS_PREFIX = 20  # SGD steps that decide when the student's updates follow th
 
 def _digit_starts() -> list[dict[str, np.ndarray]]:
     """Two hidden initialisations (weight_init_std * randn, zero biases) from which the reference reaches the
-    bar; computed once per judge process and instructor key."""
-    key = current_keyring().fingerprint()
+    bar; computed once per judge process and instructor key (the same for the whole class: the search is costly)."""
+    key = instructor_keyring().fingerprint()
     if key not in _DIGIT_STARTS:
         i, h, o = DIGITS_SIZES
         found = []
         for n in range(8):
-            rng = hidden_rng(f"start{n}")
+            rng = class_rng(f"start{n}")
             start = {"W1": DIGITS_INIT_STD * rng.standard_normal((i, h)), "b1": np.zeros(h),
                      "W2": DIGITS_INIT_STD * rng.standard_normal((h, o)), "b2": np.zeros(o)}
             if _ref_net(_reference_sgd(start, DIGITS_STEPS)["params"]).accuracy(*_digits()[2:]) >= ACCURACY_BAR:

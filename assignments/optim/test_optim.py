@@ -23,7 +23,7 @@ import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_shape, assert_unchanged
-from grader.inputs import hidden_rng
+from grader.inputs import example, hidden_rng
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import optim as ref
 
@@ -146,6 +146,16 @@ class _AdamBeta1SquaredOnly(ref.Adam):
             params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
 
 
+class _MomentumTimesGrad(ref.Momentum):
+    """Momentum whose step is the velocity times the gradient, p += g * v (a CS231n solution's bug)."""
+
+    def update(self, params: Params, grads: Params) -> None:
+        v = self._state(params)["v"]
+        for key in params:
+            v[key] = self.momentum * v[key] - self.lr * grads[key]
+            params[key] += grads[key] * v[key]
+
+
 class _RmspropReset(ref.RMSprop):
     """RMSprop whose h starts from zero at every call."""
 
@@ -181,6 +191,9 @@ def _variants(cls: str, hyper: dict[str, float]) -> dict[str, Any]:
     if cls in ("Momentum", "Nesterov"):
         found["the velocity v is not kept between calls (each update starts from v = 0: that is plain SGD)"] = \
             ref.SGD(lr=lr if cls == "Momentum" else lr * (1 + full["momentum"]))
+    if cls == "Momentum":
+        found["the step multiplies the velocity by the gradient (p += g * v): the step is p += v"] = \
+            _MomentumTimesGrad(**hyper)
     if cls == "Nesterov":
         found[("this is the textbook's (DLFS) Nesterov, which uses the new velocity in momentum**2 * v; this course "
                "uses PyTorch's form: v = momentum*v - lr*g; p += momentum*v - lr*g")] = _DlfsNesterov(**hyper)
@@ -234,18 +247,43 @@ def _first_step_finite(cls: str, got: dict[str, np.ndarray]) -> None:
 
 
 def _graded_run(student: Any, cls: str, hyper: dict[str, float], shapes: dict[str, tuple[int, ...]],
-                steps: int, seed: int, label: str) -> None:
+                steps: int, seed: int, label: str, extra: dict[str, Any] | None = None) -> None:
     start, grads = _problem(seed, shapes, steps)
     got, _ = _student_run(student, cls, hyper, start, grads)
     _first_step_finite(cls, got)
     expected = _trajectory(getattr(ref, cls)(**hyper), start, grads)
-    variants = {sentence: _trajectory(opt, start, grads) for sentence, opt in _variants(cls, hyper).items()}
+    variants = {sentence: _trajectory(opt, start, grads)
+                for sentence, opt in {**(extra or {}), **_variants(cls, hyper)}.items()}
     _assert_trajectory(cls, got, expected, variants, label)
 
 
 def _default_check(student: Any, cls: str, seed: int) -> None:
     """5 updates with the default hyperparameters, params W (3, 4), b (4,), gamma (2, 2, 3)."""
-    _graded_run(student, cls, {}, DEFAULT_SHAPES, 5, seed, "()")
+    _graded_run(student, cls, {}, DEFAULT_SHAPES, 5, seed, "()", _own_defaults_variant(student, cls))
+
+
+def _own_defaults_variant(student: Any, cls: str) -> dict[str, Any]:
+    """The reference run with the defaults written in the student's ``__init__``, where they differ from the
+    curriculum's: the cause sentence names each one (read from the source, judge-side; literals only)."""
+    found = _class_source(student, cls)
+    init = next((n for n in found[1].body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
+        if found else None
+    if init is None:
+        return {}
+    args = init.args.args[len(init.args.args) - len(init.args.defaults):]
+    own = {}
+    for arg, default in zip(args, init.args.defaults):
+        try:
+            value = ast.literal_eval(default)
+        except ValueError:
+            continue
+        if arg.arg in _DEFAULTS[cls] and isinstance(value, (int, float)) and value != _DEFAULTS[cls][arg.arg]:
+            own[arg.arg] = float(value)
+    if not own:
+        return {}
+    text = ", ".join(f"{k}={v:g} where the curriculum has {k}={_DEFAULTS[cls][k]:g}" for k, v in own.items())
+    return {f"your {cls}'s defaults differ: {text} (a default check calls {cls}() without arguments)":
+            getattr(ref, cls)(**own)}
 
 
 def _custom_check(student: Any, cls: str, seed: int) -> None:
@@ -279,15 +317,18 @@ def _grads_check(student: Any, cls: str, seed: int) -> None:
     start, grads = _problem(seed, DEFAULT_SHAPES, 2)
     optimizer = student.get(cls)()
     params = student.put({k: v.copy() for k, v in start.items()})
+    hint = ("compute the step in a new array (step = lr * grads[key]) instead of scaling the caller's gradient "
+            "in place (grads[key] *= lr)")
     for step, g in enumerate(grads, start=1):
         sent = student.put({k: v.copy() for k, v in g.items()})
         optimizer.update(params, sent)
         after = sent.value()
         for k, v in g.items():
             assert_unchanged(v, after.get(k) if isinstance(after, dict) else after,
-                             what=f"{cls}.update(params, grads), update {step}", name=f"grads[{k!r}]",
-                             hint="compute the step in a new array (step = lr * grads[key]) instead of "
-                                  "scaling the caller's gradient in place (grads[key] *= lr)")
+                             what=f"{cls}.update(params, grads), update {step}", name=f"grads[{k!r}]", hint=hint)
+    # and every other update call of grading (golden checks send grads as plain data): no call is "watched"
+    assert_calls_left_inputs_alone(student, f"{cls}.update", {1: "grads", "grads": "grads"},
+                                   what=f"{cls}.update(params, grads)", hint=hint)
 
 
 # ---------------------------------------------------------------- one set of checks per optimizer
@@ -522,7 +563,7 @@ def _within(value: float, target: float, se: float) -> bool:
 
 def _statistics_check(student: Any, name: str) -> None:
     """Mean 0 and the contract's variance within 3 standard errors; a failing draw is confirmed on a second one."""
-    fan_in, fan_out = INIT_FAN
+    fan_in, fan_out = example(INIT_FAN[0], low=300, high=500), example(INIT_FAN[1], low=200, high=400)
     variance, known = _init_variances(name, fan_in, fan_out)
     n = fan_in * fan_out
     for attempt in range(2):
@@ -546,7 +587,7 @@ def _statistics_check(student: Any, name: str) -> None:
 
 def _rng_check(student: Any, name: str) -> None:
     """The same seed gives the same array, another seed another array (the driver makes the generators)."""
-    fan_in, fan_out = 50, 40
+    fan_in, fan_out = example(50, low=40, high=60), example(40, low=30, high=50)
     draws = student.run_driver("init_with_rng", student.get(name), fan_in, fan_out, [5, 5, 6])
     if not isinstance(draws, list) or len(draws) != 3:
         fail(f"{name}(fan_in, fan_out, rng=...) could not be called three times")

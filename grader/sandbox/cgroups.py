@@ -8,25 +8,48 @@ joins it (its whole tree follows) and the fork server removes it once the tree i
 
 Where the machine offers no writable cgroup (an ordinary user without delegation) nothing is made and
 :attr:`Cgroups.description` says so: the caps are then the rlimits only.
+
+cgroup v2 is found where it is mounted (``/sys/fs/cgroup`` on a v2 machine, ``/sys/fs/cgroup/unified`` on a
+hybrid one). Its controllers reach a folder only through every ancestor's ``cgroup.subtree_control``, and a
+cgroup holding processes (other than the root) may not hand domain controllers on; so our folder is made under
+the nearest writable ancestor of our own cgroup (itself included) that already hands ``memory`` and ``pids`` on
+(a delegated ``user@UID.service``, or the root as root), and switches them on for its own children. The grader
+never changes another folder's ``cgroup.subtree_control``.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 
-V1_ROOT, V2_ROOT = "/sys/fs/cgroup", "/sys/fs/cgroup"
+V1_ROOT = "/sys/fs/cgroup"
+V2_CONTROLLERS = ("memory", "pids")
+
+
+def v2_root() -> str | None:
+    """Where the cgroup v2 hierarchy is mounted (from ``/proc/self/mountinfo``), or None."""
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            fields = line.split()
+            dash = fields.index("-") if "-" in fields else -1
+            if dash > 0 and fields[dash + 1] == "cgroup2":
+                return fields[4]
+    return None
 
 
 class Cgroups:
     """The fork server's cgroups, opened while the host's ``/sys`` is still visible."""
 
-    def __init__(self) -> None:
+    def __init__(self, versions: tuple[int, ...] = (1, 2), v2_controllers: tuple[str, ...] = V2_CONTROLLERS) -> None:
+        """``versions``: which cgroup versions to try, in order; ``v2_controllers``: what a v2 folder must hand
+        on to its children (tests/test_sandbox_cgroup_v2.py tries a controller this machine has in v2)."""
         self.parents: dict[str, int] = {}  # controller ("memory"/"pids"/"v2") -> fd of our folder
         self.folders: list[str] = []  # our folders' host paths (the judge removes them after we exit)
         self.name = f"dlfs-{os.getpid()}"
         self.version = 0
+        self.v2_controllers = tuple(v2_controllers)
+        opened = {1: self._open_v1, 2: self._open_v2}
         with contextlib.suppress(OSError):
-            self._open_v1() or self._open_v2()
+            any(opened[v]() for v in versions)
 
     @property
     def description(self) -> str:
@@ -73,16 +96,34 @@ class Cgroups:
         return True
 
     def _open_v2(self) -> bool:
-        if not os.path.isfile(os.path.join(V2_ROOT, "cgroup.controllers")):
+        root = v2_root()
+        if root is None or not os.path.isfile(os.path.join(root, "cgroup.controllers")):
             return False
-        own = self._own_path("") or "/"
-        folder = V2_ROOT + own if own != "/" else V2_ROOT
-        if not os.access(folder, os.W_OK):
-            return False
-        fd = self._make(folder)
+        own = (self._own_path("") or "/").rstrip("/")
+        while True:
+            folder = root + own
+            if os.path.isdir(folder) and os.access(folder, os.W_OK) and self._hand_on(folder):
+                return True
+            if not own:
+                return False
+            own = os.path.dirname(own).rstrip("/")
+
+    def _hand_on(self, parent: str) -> bool:
+        """Make our folder under ``parent`` with :attr:`v2_controllers` switched on for its children (if
+        ``parent`` hands them on)."""
+        wanted = " ".join(f"+{c}" for c in self.v2_controllers)
         try:
-            _write(fd, "cgroup.subtree_control", "+memory +pids")
-        except OSError:  # our cgroup holds processes (no delegation): nothing to distribute
+            if not set(self.v2_controllers) <= set(_read(parent, "cgroup.subtree_control").split()):
+                return False
+        except OSError:
+            return False
+        try:
+            fd = self._make(parent)
+        except OSError:
+            return False
+        try:
+            _write(fd, "cgroup.subtree_control", wanted)
+        except OSError:  # the controllers do not reach our folder: nothing to distribute
             os.close(fd)
             os.rmdir(self.folders.pop())
             return False
@@ -94,9 +135,10 @@ class Cgroups:
         """Make cgroup ``child`` with the caps and move this process into it. Returns what is in force."""
         if not self.parents:
             return ""
+        v2 = {"memory": [("memory.max", memory_mb * 2**20), ("memory.swap.max", 0)], "pids": [("pids.max", pids)]}
         limits = {"memory": [("memory.limit_in_bytes", memory_mb * 2**20), ("memory.memsw.limit_in_bytes", None)],
                   "pids": [("pids.max", pids)],
-                  "v2": [("memory.max", memory_mb * 2**20), ("memory.swap.max", 0), ("pids.max", pids)]}
+                  "v2": [limit for c in self.v2_controllers for limit in v2.get(c, [])]}
         for controller, parent in self.parents.items():
             os.mkdir(child, 0o755, dir_fd=parent)
             folder = os.open(child, os.O_RDONLY | os.O_DIRECTORY, dir_fd=parent)
@@ -107,7 +149,10 @@ class Cgroups:
                 _write(folder, "cgroup.procs", str(os.getpid()))
             finally:
                 os.close(folder)
-        return f"{self.description}(memory={memory_mb}M,pids={pids})"
+        caps = [f"memory={memory_mb}M", f"pids={pids}"]
+        if self.version == 2:
+            caps = [cap for cap in caps if cap.split("=")[0] in self.v2_controllers] or list(self.v2_controllers)
+        return f"{self.description}({','.join(caps)})"
 
     # ---- in the fork server
     def remove(self, child: str) -> bool:
@@ -129,6 +174,11 @@ class Cgroups:
 
     def fds(self) -> list[int]:
         return list(self.parents.values())
+
+
+def _read(folder: str, name: str) -> str:
+    with open(os.path.join(folder, name)) as fh:
+        return fh.read()
 
 
 def _write(folder_fd: int, name: str, text: str) -> None:

@@ -122,6 +122,7 @@ class ForkServerClient:
         self.scratch_root = scratch_root
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         spec = rootfs.root_spec()
+        self.permitted = rootfs.permitted()  # the packages its root holds (an assignment's `packages`)
         cfg = {"modules": server_sources(), "root": spec, "site": str(Path(spec["packages"]["numpy"]).parent),
                "drivers": [n for n in server_sources() if n.startswith("grader.sandbox.drivers_")],
                "judge": os.getpid(), "namespaces": namespaces}
@@ -363,11 +364,17 @@ def fork_server() -> ForkServerClient:
     """This judge process's fork server, started on first use and restarted if it died."""
     global _SERVER
     with _SERVER_LOCK:
-        if _SERVER is None or not _SERVER.alive():
+        if _SERVER is None or not _SERVER.alive() or _SERVER.permitted != _permitted():
             if _SERVER is not None:
                 _SERVER.terminate()  # closes its socket, deletes its spare's scratch dir
             _SERVER = ForkServerClient()
         return _SERVER
+
+
+def _permitted() -> tuple[str, ...]:
+    from grader.sandbox import rootfs
+
+    return rootfs.permitted()
 
 
 def isolation_available() -> bool:

@@ -13,7 +13,7 @@ import contextlib
 from typing import Any, Callable, Iterator, Sequence
 
 from grader import calllog
-from grader.diagnose import exception_cause
+from grader.diagnose import exception_cause, scope_names
 from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import testfns
@@ -216,6 +216,8 @@ class Student:
         sent, sent_kwargs = values.get("args") or [], values.get("kwargs") or {}
         try:
             after, after_kwargs = dec.decode(reply.get("args", [])), dec.decode(reply.get("kwargs", {"$dict": {}}))
+            if "handles_before" in reply:
+                sent, sent_kwargs = _handles_as_sent(sent, sent_kwargs, dec.decode(reply["handles_before"]))
         except ProtocolError as exc:
             raise StudentBadValue(f"the student's code returned an unusable value: {exc}") from None
         self.call_ledger.record(what.removesuffix("()"), self._check_id, sent, sent_kwargs, after, after_kwargs)
@@ -425,13 +427,30 @@ def _logged(student: Student, kind: str, name: str, target: int | None, args: tu
         if not exc.call:
             names = calllog.parameter_names(entry)
             exc.call = calllog.describe_call(entry, names)
+            loaded = getattr(student, "loaded", None)
+            scope = scope_names(loaded.statements, exc.where) if loaded is not None else []
             exc.cause = exc.cause or exception_cause(exc.exc_type, exc.message, exc.traceback.rsplit("\n", 1)[-1],
-                                                     *calllog.arguments(entry, names))
+                                                     *calllog.arguments(entry, names), scope=scope)
         raise
     finally:
         entry.seed = student._seeds(student._calls) if student._seeds is not None and student._calls else None
         if entry.kind != "skip":
             calllog.LOG.add(entry)
+
+
+def _handles_as_sent(sent: Any, sent_kwargs: Any, before: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The call's arguments with each object living in the student process (a ``put`` handle) replaced by its
+    arrays as they were just before the call, so the ledger compares those too."""
+    args, kwargs = list(sent), dict(sent_kwargs)
+    for pair in before if isinstance(before, list) else []:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            continue
+        position, arrays = pair
+        if isinstance(position, int) and 0 <= position < len(args) and isinstance(args[position], RemoteObject):
+            args[position] = arrays
+        elif isinstance(position, str) and isinstance(kwargs.get(position), RemoteObject):
+            kwargs[position] = arrays
+    return args, kwargs
 
 
 def _ref_to_json(ref: Any) -> dict[str, Any]:

@@ -36,16 +36,32 @@ DEVICES = ("null", "zero", "urandom")
 SKIP_DIRS = {"tests", "include", "f2py", "distutils", "_pyinstaller"}
 SKIP_SUFFIXES = (".pyi", ".h", ".c", ".a", ".pxd", ".lib", ".txt", ".md", ".toml", ".cfg", ".f", ".f90")
 ST_RELATIME, MS_RELATIME = 4096, 1 << 21
-ROOT_SIZE = "size=192m,nr_inodes=32k,mode=755"
+ROOT_MB = 192  # the root's tmpfs: NumPy's copy (about 50 MB) and room; more when other packages are permitted
+ALWAYS = ("numpy",)
+_PERMITTED: list[tuple[str, ...]] = [ALWAYS]
+
+
+def permit(packages: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """Set the packages student processes of this judge process may import, besides NumPy (an assignment's
+    ``packages``; grader/assignments.py checks that they are installed). Returns the whole list."""
+    names = tuple(dict.fromkeys([*ALWAYS, *packages]))
+    _PERMITTED[0] = names
+    return names
+
+
+def permitted() -> tuple[str, ...]:
+    """The packages the next fork server copies into its root (:func:`permit`)."""
+    return _PERMITTED[0]
 
 
 # --------------------------------------------------------------------------- the judge's description
 
 
-def root_spec(packages: tuple[str, ...] = ("numpy",)) -> dict[str, Any]:
+def root_spec(packages: tuple[str, ...] | None = None) -> dict[str, Any]:
     """What the root holds: ``dirs`` and ``files`` bound read-only at their own paths, ``covers``
-    (package folders inside the standard library, replaced by empty ones) and ``packages``
-    (name -> folder, copied to :data:`SITE`)."""
+    (package folders inside the standard library, replaced by empty ones), ``packages``
+    (name -> folder, copied to :data:`SITE`; default :func:`permitted`) and ``root_mb`` (the root's size)."""
+    packages = permitted() if packages is None else packages
     stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
     dynload = _module_dir("_ctypes") or _module_dir("_json")
     dirs = {stdlib} | ({dynload} if dynload and not dynload.startswith(stdlib + "/") else set())
@@ -67,7 +83,28 @@ def root_spec(packages: tuple[str, ...] = ("numpy",)) -> dict[str, Any]:
         libs = copied[name] + ".libs"  # a wheel's bundled shared libraries (numpy.libs: OpenBLAS)
         if os.path.isdir(libs):
             copied[name + ".libs"] = libs
-    return {"dirs": sorted(dirs | libc_dirs), "files": sorted(files), "covers": covers, "packages": copied}
+    return {"dirs": sorted(dirs | libc_dirs), "files": sorted(files), "covers": covers, "packages": copied,
+            "root_mb": _root_mb(copied)}
+
+
+def _root_mb(copied: dict[str, str]) -> int:
+    """The root's size: :data:`ROOT_MB`, or the permitted packages' size and 64 MB more when that is larger."""
+    if set(copied) <= {"numpy", "numpy.libs"}:
+        return ROOT_MB
+    total = sum(entry.stat().st_size for folder in copied.values() for entry in _files(folder))
+    return max(ROOT_MB, total // 2**20 + 64)
+
+
+def _files(folder: str) -> list[os.DirEntry]:
+    found, stack = [], [folder]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(entry)
+    return found
 
 
 def _module_dir(name: str) -> str:
@@ -149,7 +186,7 @@ def _map_ids(uid: int, gid: int) -> None:
 
 
 def _build(root: str, spec: dict[str, Any], sources: dict[str, int]) -> None:
-    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, ROOT_SIZE)
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec.get('root_mb', ROOT_MB)}m,nr_inodes=64k,mode=755")
     for path in spec["dirs"]:
         if path in sources:
             _bind(sources[path], root + path, directory=True)

@@ -280,11 +280,13 @@ class Runtime:
         target = dec.decode(header["target"])
         fn = getattr(target, header["attr"]) if header.get("attr") else target
         args, kwargs = dec.decode(header.get("args", [])), dec.decode(header.get("kwargs", {"$dict": {}}))
+        before = _handles_before(header, args, kwargs) if header.get("return_args") else None
         result = fn(*args, **kwargs)
         self._check_pid()
         if header.get("return_args"):  # the array arguments as the call left them (the judge compares)
-            return self._reply(result, "auto", args=tuple(_array_or_none(a) for a in args),
-                               kwargs={k: _array_or_none(v) for k, v in kwargs.items()})
+            extra = {"handles_before": before} if before else {}
+            return self._reply(result, "auto", args=tuple(_arrays_in(a) for a in args),
+                               kwargs={k: _arrays_in(v) for k, v in kwargs.items()}, **extra)
         return self._reply(result, header.get("mode", "auto"))
 
     def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -298,8 +300,8 @@ class Runtime:
             kwargs = dec.decode(header.get("kwargs", {"$dict": {}}))
             results.append(fn(*args, **kwargs))
             self._check_pid()
-            args_after.append(tuple(_array_or_none(a) for a in args))
-            kwargs_after.append({k: _array_or_none(v) for k, v in kwargs.items()})
+            args_after.append(tuple(_arrays_in(a) for a in args))
+            kwargs_after.append({k: _arrays_in(v) for k, v in kwargs.items()})
         return self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -384,8 +386,42 @@ def _restore_builtins() -> None:
             current[key] = value
 
 
-def _array_or_none(value: Any) -> Any:
-    return value if type(value) is np.ndarray else None
+def _arrays_in(value: Any, depth: int = 0) -> Any:
+    """An argument's arrays as the call left them: the array, or a dict/list/tuple of them (other values None)."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return value
+    if depth < 4 and kind is dict:
+        return {k: _arrays_in(v, depth + 1) for k, v in value.items() if type(k) is str}
+    if depth < 4 and kind in (list, tuple) and len(value) <= 64:
+        return [_arrays_in(v, depth + 1) for v in value]
+    return None
+
+
+def _handles_before(header: dict[str, Any], args: Any, kwargs: Any) -> list[list[Any]]:
+    """``[[position, arrays], ...]``: copies of the arrays in the arguments that are objects living here
+    (``student.put`` handles), taken before the call; the judge knows what it sent only for the others."""
+    found = []
+    sent = header.get("args")
+    for i, encoded in enumerate(sent if type(sent) is list else []):
+        if type(encoded) is dict and "$handle" in encoded and i < len(args):
+            found.append([i, _copied(_arrays_in(args[i]))])
+    sent_kwargs = header.get("kwargs")
+    named = sent_kwargs.get("$dict") if type(sent_kwargs) is dict else None
+    for key, encoded in (named.items() if type(named) is dict else ()):
+        if type(encoded) is dict and "$handle" in encoded and key in kwargs:
+            found.append([key, _copied(_arrays_in(kwargs[key]))])
+    return found
+
+
+def _copied(value: Any) -> Any:
+    if type(value) is np.ndarray:
+        return value.copy()
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value
 
 
 def _type_name(obj: Any) -> str:

@@ -145,10 +145,11 @@ def table(outcomes: list[Outcome]) -> str:
             r[4] += o.lost > 0 and not o.named
             r[5] += o.lost == 0
     total = [sum(col) for col in zip(*rows.values())] if rows else [0] * 6
-    lines = [f"{'source':<12} {'correct':>7} {'lose pts':>8} {'bugs':>5} {'named':>6} {'unnamed':>7} {'missed':>6} {'named %':>7}"]
+    w = max([len("source")] + [len(name) for name in rows])
+    lines = [f"{'source':<{w}} {'correct':>7} {'lose pts':>8} {'bugs':>5} {'named':>6} {'unnamed':>7} {'missed':>6} {'named %':>7}"]
     for name, r in sorted(rows.items()) + [("TOTAL", total)]:
         pct = f"{100 * r[3] / r[2]:.0f}%" if r[2] else "-"
-        lines.append(f"{name:<12} {r[0]:>7} {r[1]:>8} {r[2]:>5} {r[3]:>6} {r[4]:>7} {r[5]:>6} {pct:>7}")
+        lines.append(f"{name:<{w}} {r[0]:>7} {r[1]:>8} {r[2]:>5} {r[3]:>6} {r[4]:>7} {r[5]:>6} {pct:>7}")
     return "\n".join(lines)
 
 
