@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable
 from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.sandbox import affinity, protocol
-from grader.sandbox.cpulimit import CpuLimit, cpu_clock, process_tree
+from grader.sandbox.cpulimit import CpuLimit, cpu_clock, student_pid
 from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_frame
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -575,7 +575,7 @@ class StudentProcess:
         self._follower: affinity.Follower | None = None  # keeps the student process on this judge's CPU
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         self._requests = 0  # requests sent to this submission's processes (replies carry the number)
-        self._clocks: list[int] = []  # CPU clocks of the current process tree (grader/sandbox/cpulimit.py)
+        self._clock = 0  # CPU clock of the process running the student's code (grader/sandbox/cpulimit.py)
         self._limit: CpuLimit | None = None  # the time limit of the request waiting for its reply
         _LIVE.add(self)
 
@@ -638,12 +638,12 @@ class StudentProcess:
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
-        self._clocks = [cpu_clock(pid) for pid in process_tree(self.pid)]
+        self._clock = cpu_clock(student_pid(self.pid))
         self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                         "starting the student process")[0].get("isolation", "")
-        tree = process_tree(self.pid)  # it answered: its tree is complete
-        self._clocks = [cpu_clock(pid) for pid in tree]
-        self._follower = affinity.Follower(tree[-1])  # the process that answers: PID 1 of its namespace, or the keeper
+        student = student_pid(self.pid)  # it answered: the process of the student's code is up
+        self._clock = cpu_clock(student)
+        self._follower = affinity.Follower(student)  # the process that answers: PID 1 of its namespace, or the keeper
 
     def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements: all in one request when that works (the usual case), else one by one."""
@@ -724,7 +724,7 @@ class StudentProcess:
         frame = encode_message(dict(header, id=self._requests), encoder)
         if self._follower is not None:
             self._follower.follow()
-        self._limit = limit = CpuLimit(self._clocks, timeout)  # the student's CPU time, not the wall clock
+        self._limit = limit = CpuLimit(self._clock, timeout)  # the student's CPU time, not the wall clock
         try:
             send_frame(self._sock, frame, limit.backstop)
             return self._reply_to(self._requests, None)
