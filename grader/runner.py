@@ -128,7 +128,7 @@ def run_checks(
         return {}
     limits = Limits(memory_mb=assignment.memory_mb, budget_seconds=assignment.budget_seconds)
     manifest = Manifest(assignment.name, gradable, hide_paths=hide_paths, limits=limits,
-                        packages=list(assignment.packages))
+                        packages=list(assignment.packages), twins=assignment.twins)
     manifest_path = manifest.write(workdir / "manifest.json")
     args = _base_args(assignment, workdir) + ["--grader-manifest", str(manifest_path), *extra_args]
     workers = max(1, min(jobs, len(gradable) // SUBMISSIONS_PER_WORKER))

@@ -173,7 +173,9 @@ def _write_checks(assignment: Assignment, folder: Path, packages: tuple[str, ...
         if result.judge_only:
             made["modules"].append(path)
     toml = [f'name = "{assignment.name}"', f"title = {_toml_str(assignment.title)}",
-            f"budget_seconds = {assignment.budget_seconds}", f"memory_mb = {assignment.memory_mb}"]
+            f"budget_seconds = {assignment.budget_seconds}", f"memory_mb = {assignment.memory_mb}",
+            f"packages = {json.dumps(list(assignment.packages))}",
+            "twins = false  # a student's own run has no keyed twins: they need the reference, which the kit lacks"]
     (folder / "assignment.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
     return made
 
