@@ -17,6 +17,7 @@ its failing checks' messages matches the label's pattern (case-insensitive), i.e
 """
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import subprocess
@@ -69,6 +70,7 @@ class Outcome:
 def corpus_dir() -> Path:
     """A folder with the committed files and the public ones built from mirrors (built once per process)."""
     root = Path(tempfile.mkdtemp(prefix="dlfs-corpus-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # the public files are read at test time, never kept
     for assignment in ASSIGNMENTS:
         shutil.copytree(CORPUS / assignment, root / assignment)
     skipped = public.build(root)
