@@ -15,9 +15,11 @@ Everything here is judge-side NumPy on float64 copies; nothing is called on the 
 """
 from __future__ import annotations
 
+import ast
+import difflib
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -204,6 +206,9 @@ def shape_cause(got: tuple[int, ...], expected: tuple[int | None, ...]) -> str |
         return "the result is still flattened to (N, D): reshape it back to the input's original shape"
     if None not in e and int(np.prod(g)) == int(np.prod(e)):
         return "same number of elements in a different layout: a reshape or transpose in the wrong place?"
+    if len(g) == len(e) and any(a == 0 and b for a, b in zip(g, e)):
+        return ("an axis came out empty: a slice like a[pad:-pad] is empty when pad = 0 (-0 is 0): "
+                "cut the padding with a[pad:a.shape[2] - pad] (or a[pad:H + pad])")
     return None
 
 
@@ -212,11 +217,125 @@ def shape_cause(got: tuple[int, ...], expected: tuple[int | None, ...]) -> str |
 _OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
 
 
+_PYTHON2 = {  # a name Python 3 no longer has -> what to write instead
+    "xrange": "range", "reduce": "functools.reduce (from functools import reduce)", "unicode": "str",
+    "basestring": "str", "long": "int", "raw_input": "input", "izip": "zip", "iteritems": ".items()",
+    "itervalues": ".values()", "iterkeys": ".keys()", "has_key": "`key in d`",
+}
+
+
+def _python2_cause(message: str) -> str | None:
+    """Code written for Python 2 (an old course's solutions): the name it uses and its Python 3 spelling."""
+    m = re.search(r"name '(\w+)' is not defined|has no attribute '(\w+)'", message)
+    name = m and (m.group(1) or m.group(2))
+    if name not in _PYTHON2:
+        return None
+    return f"{name} is Python 2, gone from Python 3: use {_PYTHON2[name]}"
+
+
+def _undefined_name_cause(message: str, line: str, names: list[str]) -> str | None:
+    """A NameError, or a local used before it is assigned: the closest name of the student's function, of the call's
+    arguments or of the failing line (a typo; names are case-sensitive), if one is close."""
+    m = re.search(r"name '(\w+)' is not defined|local variable '(\w+)'", message)
+    if m is None:
+        return None
+    missing = m.group(1) or m.group(2)
+    known = list(dict.fromkeys(n for n in [*names, *re.findall(r"[A-Za-z_]\w*", line)] if n != missing))
+    close = [n for n in known if n.lower() == missing.lower()] or difflib.get_close_matches(missing, known, n=1,
+                                                                                            cutoff=0.7)
+    if m.group(2):
+        return (f"{missing} is used before your function assigns it" + (f": a typo for {close[0]}?" if close else
+                                                                         " (it is assigned further down)"))
+    if close:
+        return f"{missing} is not defined: a typo for {close[0]}?"
+    return (f"{missing} is not defined where it is used: a typo, a name from another cell or file of yours, or an "
+            "import missing from your submission?")
+
+
+def _misspelt_numpy(message: str, line: str) -> str | None:
+    """``np.zeros.like(x)``: an attribute of a NumPy function where ``np.zeros_like`` (one name) was meant."""
+    m = re.search(r"has no attribute '(\w+)'", message)
+    if m is None:
+        return None
+    for found in re.finditer(rf"\b(np|numpy)\.(\w+)\.{m.group(1)}\b", line):
+        joined = f"{found.group(2)}_{m.group(1)}"
+        if hasattr(np, joined):
+            return f"{found.group(0)} is not a NumPy function: did you mean {found.group(1)}.{joined}?"
+    return None
+
+
+def _shapes_in(message: str) -> list[tuple[int, ...]]:
+    return [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
+
+
+def _unflattened_product(message: str, arrays: Mapping[str, np.ndarray]) -> str | None:
+    """``x @ W`` with x (N, d1, d2, ...) where W has d1*d2*... rows: x was never flattened. np.dot names both shapes
+    ("shapes (2,3,2,2) and (12,4) not aligned"); matmul names the two sizes ("size 12 is different from 2"), and the
+    call's arguments give x."""
+    shapes = _shapes_in(message)
+    if len(shapes) >= 2 and len(shapes[0]) >= 3 and len(shapes[1]) == 2:
+        x, rows = shapes[0], shapes[1][0]
+    elif m := re.search(r"size (\d+) is different from (\d+)", message):
+        rows, last = int(m.group(1)), int(m.group(2))
+        x = next((a.shape for a in arrays.values() if a.ndim >= 3 and a.shape[-1] == last), None)
+        if x is None:
+            return None
+    else:
+        return None
+    if int(np.prod(x[1:])) != rows:
+        return None
+    return (f"x {tuple(x)} is not flattened before the product: reshape it to (N, D) = ({x[0]}, {rows}) with "
+            "x.reshape(x.shape[0], -1), keep x's original shape, and reshape dx back to it in backward")
+
+
+def _labels_for_one_hot(shapes: list[tuple[int, ...]], arrays: Mapping[str, np.ndarray]) -> str | None:
+    """A (N,) integer label vector meeting (N, C) probabilities elementwise: the code assumes one-hot t."""
+    pair = next(((a, b) for a in shapes for b in shapes if len(a) == 1 and len(b) == 2 and a[0] == b[0]), None)
+    if pair is None:
+        return None
+    labels = [name for name, a in arrays.items()
+              if a.shape == pair[0] and np.issubdtype(a.dtype, np.integer)]
+    if not labels:
+        return None
+    t, (n, c) = labels[0], pair[1]
+    return (f"{t} holds integer labels, shape ({n},), and your code treats it as one-hot ({n}, {c}): handle labels "
+            f"too (y[np.arange(N), {t}]), or turn them into one-hot first (np.eye({c})[{t}])")
+
+
+def scope_names(statements: Sequence[Any], where: str) -> list[str]:
+    """The parameters and local names of the student's function that raised at ``where`` ("alice.py, line 12" or
+    "alice.ipynb, cell 3, line 4"), read from the loaded statements (objects with source, lineno, cell)."""
+    m = re.search(r"(?:cell (\d+), )?line (\d+)$", where or "")
+    if m is None:
+        return []
+    cell, lineno = (int(m.group(1)) if m.group(1) else None), int(m.group(2))
+    for stmt in statements:
+        if stmt.cell != cell or not stmt.lineno <= lineno < stmt.lineno + stmt.source.count("\n") + 1:
+            continue
+        try:
+            tree = ast.parse(stmt.source)
+        except SyntaxError:
+            return []
+        ast.increment_lineno(tree, stmt.lineno - 1)
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                     and n.lineno <= lineno <= (n.end_lineno or n.lineno)]
+        if not functions:
+            return []
+        inner = max(functions, key=lambda n: n.lineno)
+        args = inner.args
+        names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        names += [a.arg for a in (args.vararg, args.kwarg) if a]
+        names += [n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        return list(dict.fromkeys(names))
+    return []
+
+
 def exception_cause(exc_type: str, message: str, line: str = "",
                     arrays: Mapping[str, np.ndarray] | None = None,
-                    settings: Mapping[str, object] | None = None) -> str | None:
+                    settings: Mapping[str, object] | None = None, scope: Sequence[str] = ()) -> str | None:
     """The likely cause of a student exception, from its type and message, the student's line that raised it,
-    the call's array arguments (name -> array) and its other settings (constructor and keyword arguments)."""
+    the call's array arguments (name -> array), its other settings (constructor and keyword arguments) and the
+    names of the student's function that raised (``scope_names``)."""
     arrays, settings = arrays or {}, settings or {}
     text = f"{exc_type}: {message}"
     pad = settings.get("pad")
@@ -250,6 +369,8 @@ def exception_cause(exc_type: str, message: str, line: str = "",
         return "a float is used as a size or an index: `/` gives a float in Python 3, use `//` (or int(...))"
     if "could not be broadcast together" in message:
         shapes = [tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\(([\d,\s]*)\)", message)]
+        if cause := _labels_for_one_hot(shapes, arrays):
+            return cause
         square = next((sh for sh in shapes if len(sh) == 2 and sh[0] == sh[1] and sh[0] > 1), None)
         if square:
             n = square[0]
@@ -259,6 +380,8 @@ def exception_cause(exc_type: str, message: str, line: str = "",
         return ("two arrays of incompatible shapes meet in an elementwise operation: check the axes of your sums "
                 "and means (keepdims=True keeps a column) and which array is transposed")
     if "not aligned" in message or "mismatch in its core dimension" in message:
+        if cause := _unflattened_product(message, arrays):
+            return cause
         return "the inner dimensions of a matrix product differ: a missing or extra .T, or swapped operands?"
     if m := re.search(r"module 'numpy' has no attribute '(float|int|bool|object|str|complex)'", message):
         alias = m.group(1)
@@ -267,6 +390,23 @@ def exception_cause(exc_type: str, message: str, line: str = "",
     if "arrays can be converted to Python scalars" in message:
         return ("int() or float() of an array with more than one element (NumPy 2 refuses what older versions "
                 "allowed with a warning): index one element (x[i, j]) or use .item() on a one-element array")
+    if cause := _python2_cause(message) or _undefined_name_cause(message, line, [*scope, *arrays, *settings]):
+        return cause
+    if m := re.search(r"^(\w+)\(\) takes no arguments", message):
+        return (f"{m.group(1)} has no __init__ that takes these arguments: is it spelt __init__, two underscores on "
+                "each side (def __init(self, ...) is an ordinary method Python never calls)?")
+    if m := re.search(r"^(\w+)\.__init__\(\) missing (\d+) required positional argument", message):
+        return (f"{m.group(1)}'s __init__ has parameters without defaults, and the check calls it without them: give "
+                "them the curriculum's defaults (e.g. lr=0.01)")
+    if cause := _misspelt_numpy(message, line):
+        return cause
+    if m := re.search(r"(\w+(?:\.\w+)?)\(\) takes (\d+) positional arguments? but (\d+) were given", message):
+        return (f"{m.group(1)} is defined with {int(m.group(2)) - ('.' in m.group(1))} argument(s) besides self "
+                f"but is called with {int(m.group(3)) - ('.' in m.group(1))}: its signature does not match the "
+                "curriculum's (backward(self, dout), forward(self, x), update(self, params, grads))"
+                if "." in m.group(1) else
+                f"{m.group(1)} takes {m.group(2)} argument(s) but is called with {m.group(3)}: its signature does "
+                "not match the curriculum's")
     if exc_type == "ZeroDivisionError":
         return "a division by zero: a count or a bias correction (1 - beta**t with t = 0?) that is still 0"
     if "NoneType" in text:

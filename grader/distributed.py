@@ -24,6 +24,7 @@ from typing import Any, Callable
 from grader import __version__
 from grader.assignments import SHIPPED, Assignment, resolve, shipped_dir
 from grader.loaded import LoadedSubmission
+from grader.secret import ENV_FILE, Keyring, key_path
 
 CONNECT_TIMEOUT = "20s"
 PROBE_SECONDS = 5.0
@@ -109,7 +110,7 @@ def _token(sub: LoadedSubmission) -> str:
 
 def assignment_payload(assignment: Assignment) -> dict[str, Any]:
     """What a worker needs to find the assignment: a shipped one by name, an instructor's folder by its files."""
-    payload: dict[str, Any] = {"grader_version": __version__, "name": assignment.path.name}
+    payload: dict[str, Any] = {"grader_version": __version__, "name": assignment.path.name, "key": key_check()}
     if assignment.path.resolve() == (shipped_dir() / assignment.path.name).resolve() and assignment.path.name in SHIPPED:
         payload["shipped"] = True
         return payload
@@ -126,6 +127,12 @@ def assignment_payload(assignment: Assignment) -> dict[str, Any]:
     return payload
 
 
+def key_check(path: Path | None = None) -> str:
+    """A public digest of the instructor's key (made on first use, as for a local run) that a worker compares
+    with its own key's: the key itself never travels with a task."""
+    return Keyring.from_file(path).digest("dask worker key check").hex()
+
+
 # ----------------------------------------------------------------------------- on a worker
 
 _SESSION = threading.Lock()  # pytest is not thread-safe: one grading session at a time per worker process
@@ -140,16 +147,37 @@ def grade_submission(payload: dict[str, Any], loaded_json: dict[str, Any], extra
     if payload["grader_version"] != __version__:
         raise ClusterError(f"this Dask worker has grader {__version__}, the grading machine {payload['grader_version']}; "
                            "install the same version on every worker")
+    key = _instructors_key(payload["key"])
     loaded = LoadedSubmission.from_json(loaded_json)
     with _SESSION:
         assignment = _assignment_here(payload)
         workdir = Path(tempfile.mkdtemp(prefix="grader-task-"))
         try:
             records = run_checks(assignment, [loaded], workdir, jobs=1,
-                                 hide_paths=_hidden_paths(assignment, [], workdir, None), extra_args=extra_args)
+                                 hide_paths=_hidden_paths(assignment, [], workdir, None),
+                                 extra_args=[*extra_args, f"--grader-secret={key}"])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     return [records[key] for key in sorted(records)]
+
+
+def _instructors_key(expected: str) -> Path:
+    """This worker's key file, if it holds the grading machine's key (hidden inputs and call seeds derive from
+    it: with another key a worker would grade other inputs); ClusterError naming the fix otherwise."""
+    path = key_path()
+    fix = (f"copy the instructor's key file (on the grading machine: {ENV_FILE} or ~/.config/dlfs-grader/secret.key) "
+           f"to every worker, readable only by the user the worker runs as, and start the worker with "
+           f"{ENV_FILE}=/path/to/secret.key (docs/DASK.md)")
+    if not path.is_file():
+        raise ClusterError(f"the Dask worker on {socket.gethostname()} has no grading key at {path}: {fix}")
+    try:
+        same = key_check(path) == expected
+    except (OSError, ValueError) as exc:
+        raise ClusterError(f"the Dask worker on {socket.gethostname()} cannot read its grading key: {exc}") from None
+    if not same:
+        raise ClusterError(f"the Dask worker on {socket.gethostname()} has another grading key than the grading "
+                           f"machine ({path}): {fix}")
+    return path
 
 
 def _assignment_here(payload: dict[str, Any]) -> Assignment:

@@ -293,7 +293,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if proxy is not None:
             _add_process_facts(record, proxy)
         record["duration"] = round(call.duration, 4)
-        item.config.stash[LEDGER].record(submission, info, call.duration, record["status"])
+        # a timed-out check is charged the limit it used up (grader/sandbox/cpulimit.py), not the wall time it
+        # took: on a busy machine that is longer, and the budget would run out sooner than on an idle one
+        charged = exc.seconds if isinstance(exc, StudentTimeout) else call.duration
+        item.config.stash[LEDGER].record(submission, info, charged, record["status"])
         report.user_properties.append((VERDICT_PROPERTY, json.dumps(record)))
         if record["status"] != "passed" and call.when == "call":
             report.longrepr = f"[{record['status']}] {record['message']}"

@@ -24,8 +24,8 @@ from grader.manifest import Limits, Manifest
 from grader.workers import ForkedWorkers
 
 CATALOG_PLACEHOLDER = "__catalog__"
-# A forked judge worker costs its own fork server (a Python importing NumPy, ~0.2 s of CPU); below this
-# many submissions per worker, grading them in fewer processes is faster.
+# A forked judge worker costs a fork of the judge and its first student process (it shares the judge's fork
+# server); below this many submissions per worker, grading them in fewer processes is faster.
 SUBMISSIONS_PER_WORKER = 4
 
 # pytest's plugins that a grading run does not use and that cost time per check or per session

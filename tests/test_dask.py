@@ -1,11 +1,14 @@
 """``grader grade ... --scheduler tcp://HOST:PORT`` on a real Dask cluster started here: a scheduler and two
 workers (the ``dask scheduler`` and ``dask worker`` command lines, no nanny), graded through the CLI in a
 subprocess. results.json must be the local run's, byte for byte but for its ``generated_at`` time stamp, also
-when a worker is killed in the middle of a submission (the scheduler runs that task again on the other worker).
-Without ``--scheduler`` neither dask nor distributed is imported.
+when a worker is killed in the middle of a submission (the scheduler runs that task again on the other worker)
+and when the workers' student processes share one core with busy loops (time limits count CPU time). A grading
+machine whose key is not the workers' gets an error. Without ``--scheduler`` neither dask nor distributed is
+imported.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,6 +56,18 @@ def _start_worker(address: str, name: str, root: Path) -> subprocess.Popen:
                    "--local-directory", str(root / name)], root / f"{name}.log")
 
 
+def scheduler_address(info: Path, seconds: float = 60) -> str:
+    """The address in the scheduler's file, once it is written in full (it appears before its contents)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return json.loads(info.read_text())["address"]
+        except (OSError, ValueError, KeyError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("dask")
@@ -60,10 +75,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
     procs = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                      "--scheduler-file", str(info)], root / "scheduler.log")]
     try:
-        deadline = time.monotonic() + 60
-        while not info.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
+        address = scheduler_address(info)
         procs += [_start_worker(address, f"worker{i}", root) for i in (1, 2)]
         client = distributed.Client(address, timeout="30s")
         client.wait_for_workers(2, timeout=60)
@@ -176,6 +188,111 @@ def test_a_worker_killed_in_the_middle_of_a_submission_costs_nothing(cluster, tm
     while (alive := {p for p in tree if Path(f"/proc/{p}").exists()}) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert alive == set()  # the dead worker's fork server and student processes died with it
+
+
+CRUNCH_TOML = 'name = "crunch"\ntitle = "Functions that compute, loop or wait"\ntotal_points = 3\n'
+CRUNCH_CHECKS = '''from grader.checks import check
+
+
+@check("crunch", "golden", points=1, timeout=1.5)
+def test_crunch(student):
+    assert student.crunch(0.6) == 0.6, "crunch(0.6) should return 0.6"
+
+
+@check("nap", "golden", points=1, timeout=0.5)
+def test_nap(student):
+    assert student.nap(0.2) == 0.2, "nap(0.2) should return 0.2"
+
+
+@check("add_one", "golden", points=1)
+def test_add_one(student):
+    assert student.add_one(1) == 2, "add_one(1) should be 2"
+'''
+# crunch() computes for 0.6 s of its own CPU time, however busy the machine is; nap() sleeps
+CRUNCH = """import time
+
+def crunch(seconds):
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return seconds
+
+def nap(seconds):
+    time.sleep(seconds)
+    return seconds
+
+def add_one(x):
+    return x + 1
+"""
+BURNERS = 4  # each student process gets a fifth of one core or less: crunch(0.6) takes 3 s or more of wall time
+
+
+@pytest.fixture
+def busy_workers(cluster):
+    """The student processes of every worker (its fork server, and so everything forked from it) share one core
+    with BURNERS busy loops, as on a loaded grading server; afterwards they get all cores back."""
+    from grader.sandbox.process import isolation_available  # starts the worker's fork server in its task thread
+
+    core, everything = min(os.sched_getaffinity(0)), os.sched_getaffinity(0)
+    workers = cluster.client.run(os.getpid)
+    for address in workers:
+        cluster.client.submit(isolation_available, workers=[address], pure=False).result(timeout=60)
+    pinned = set().union(*(descendants(pid) for pid in workers.values()))
+    assert pinned, "the workers have no fork server"
+    # each in a session of its own, as a student process is: with autogroup scheduling, sessions share a core
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+               for _ in range(BURNERS)]
+    try:
+        for pid in pinned | {b.pid for b in burners}:
+            os.sched_setaffinity(pid, {core})
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+        for pid in pinned:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, everything)
+
+
+def test_a_busy_worker_gives_the_verdicts_of_an_idle_machine(cluster, busy_workers, tmp_path: Path) -> None:
+    """A check's time limit counts the student's CPU time: correct code that a loaded worker runs slowly (in wall
+    time: 3 s and more, over its limit of 1.5 s) passes as on an idle machine, and code that loops or sleeps past its limit times out on both, with the
+    same message."""
+    assignment = tmp_path / "crunch"
+    assignment.mkdir()
+    (assignment / "assignment.toml").write_text(CRUNCH_TOML)
+    (assignment / "test_crunch.py").write_text(CRUNCH_CHECKS)
+    klass = tmp_path / "class"
+    write_py(klass / "fair.py", CRUNCH)
+    write_py(klass / "loops.py", CRUNCH.replace("while time.process_time() - start < seconds:", "while True:"))
+    write_py(klass / "naps.py", CRUNCH.replace("time.sleep(seconds)", "time.sleep(100 * seconds)"))
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    on_cluster = grade(str(assignment), str(klass), "--out", str(remote), scheduler=cluster.address)
+    here = grade(str(assignment), str(klass), "--out", str(local), "--jobs", "1")
+    remote_results, expected = finish(on_cluster, remote)[0], finish(here, local)[0]
+    assert without_timestamp(remote_results) == without_timestamp(expected)
+    subs = {s["id"]: s for s in json.loads(remote_results)["submissions"]}
+    assert subs["fair"]["score"] == 3, subs["fair"]
+    status = {s: {c["id"]: c["status"] for c in subs[s]["checks"]} for s in ("loops", "naps")}
+    assert status["loops"]["crunch/crunch"] == status["naps"]["nap/nap"] == "timeout"
+    assert subs["loops"]["score"] == subs["naps"]["score"] == 2
+
+
+def test_a_worker_with_another_key_refuses_to_grade(cluster, tmp_path: Path) -> None:
+    """Hidden inputs and call seeds derive from the instructor's key: a worker whose key file holds another key
+    would grade other inputs, so the run stops with an error that says how to give the workers the key."""
+    sub = write_py(tmp_path / "a.py", reference_source("numerical"))
+    other = tmp_path / "instructor.key"
+    other.write_text("7a" * 32 + "\n")
+    other.chmod(0o600)
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "numerical", str(sub), "--out", str(tmp_path / "o"),
+                           "--quiet", "--scheduler", cluster.address], cwd=PROJECT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "GRADER_SECRET_FILE": str(other)})
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "has another grading key than the grading machine" in lines[0], proc.stderr
+    assert "GRADER_SECRET_FILE=" in lines[0] and "7a7a" not in proc.stderr  # the fix; never the key
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:

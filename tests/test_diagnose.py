@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.diagnose import diagnose, shape_cause
+from grader.diagnose import diagnose, exception_cause, scope_names, shape_cause
 
 RNG = np.random.default_rng(7)
 DW = RNG.standard_normal((4, 3))          # a gradient-like matrix, no special structure
@@ -169,6 +169,7 @@ def test_no_known_pattern():
     ((3,), (), "an array was returned where a single number was expected"),
     ((2, 12), (2, 3, 4), "the result is still flattened to (N, D)"),
     ((4, 3), (2, 6), "same number of elements in a different layout"),
+    ((2, 3, 0, 0), (2, 3, 5, 5), "an axis came out empty: a slice like a[pad:-pad] is empty when pad = 0"),
 ])
 def test_shape_causes(got, expected, start):
     assert shape_cause(got, expected).startswith(start)
@@ -176,3 +177,62 @@ def test_shape_causes(got, expected, start):
 
 def test_unrelated_shapes_have_no_cause():
     assert shape_cause((2, 5), (3, 4)) is None
+
+
+# Exceptions met in the public corpus (CS231n solutions written for Python 2, students' DLFS repositories).
+X4 = np.zeros((2, 3, 2, 2))
+LABELS = np.array([3, 0, 4, 0])
+
+
+@pytest.mark.parametrize("exc_type, message, line, arrays, words", [
+    ("NameError", "name 'xrange' is not defined", "for i in xrange(H_out):", {}, "xrange is Python 2, gone from "
+     "Python 3: use range"),
+    ("NameError", "name 'reduce' is not defined", "", {}, "use functools.reduce (from functools import reduce)"),
+    ("AttributeError", "'dict' object has no attribute 'iteritems'", "", {}, "iteritems is Python 2"),
+    ("NameError", "name 'sout' is not defined", "self.db = np.sum(sout, axis=0)", {"dout": np.zeros(3)},
+     "sout is not defined: a typo for dout?"),
+    ("NameError", "name 'W3' is not defined", "out = x @ W3", {"x": np.zeros(3)}, "W3 is not defined where it is used"),
+    ("ValueError", "shapes (2,3,2,2) and (12,4) not aligned: 2 (dim 3) != 12 (dim 0)", "", {"x": X4},
+     "x (2, 3, 2, 2) is not flattened before the product: reshape it to (N, D) = (2, 12)"),
+    ("ValueError", "matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
+     "(n?,k),(k,m?)->(n?,m?) (size 12 is different from 2)", "", {"x": X4},
+     "x (2, 3, 2, 2) is not flattened before the product"),
+    ("ValueError", "operands could not be broadcast together with shapes (4,) (4,5) ", "", {"t": LABELS},
+     "t holds integer labels, shape (4,), and your code treats it as one-hot (4, 5)"),
+    ("TypeError", "Convolution.backward() takes 1 positional argument but 2 were given", "", {},
+     "Convolution.backward is defined with 0 argument(s) besides self but is called with 1"),
+    ("TypeError", "Pooling() takes no arguments", "", {}, "is it spelt __init__, two underscores on each side"),
+    ("TypeError", "Momentum.__init__() missing 2 required positional arguments: 'lr' and 'momentum'", "", {},
+     "Momentum's __init__ has parameters without defaults"),
+    ("AttributeError", "'builtin_function_or_method' object has no attribute 'like'",
+     "self.v[key] = np.zeros.like(val)", {}, "np.zeros.like is not a NumPy function: did you mean np.zeros_like?"),
+    ("UnboundLocalError", "cannot access local variable 'X' where it is not associated with a value",
+     "return numerical_gradient_1d(f, X)", {"x": np.zeros(2)}, "X is used before your function assigns it: a typo "
+     "for x?"),
+])
+def test_exception_causes_from_the_corpus(exc_type, message, line, arrays, words):
+    assert words in exception_cause(exc_type, message, line, arrays)
+
+
+def test_a_name_differing_in_case_from_a_parameter_is_called_a_typo():
+    assert exception_cause("NameError", "name 'W' is not defined", "self.W = W", {}, {},
+                           scope=["self", "w", "b"]) == "W is not defined: a typo for w?"
+
+
+def test_scope_names_are_the_raising_function_s_parameters_and_locals():
+    class Statement:
+        source, lineno, cell = "class C:\n    def __init__(self, w, b):\n        k = 1\n        self.W = W\n", 10, None
+    assert scope_names([Statement()], "alice.py, line 13") == ["self", "w", "b", "k"]
+    assert scope_names([Statement()], "alice.py, line 30") == []
+
+
+def test_a_product_of_other_shapes_is_not_called_unflattened():
+    cause = exception_cause("ValueError", "shapes (2,3,2,2) and (10,4) not aligned: 2 (dim 3) != 10 (dim 0)", "",
+                            {"x": X4})
+    assert "not flattened" not in cause
+
+
+def test_float_labels_meeting_probabilities_are_not_called_integer_labels():
+    cause = exception_cause("ValueError", "operands could not be broadcast together with shapes (4,) (4,5) ", "",
+                            {"t": LABELS.astype(float)})
+    assert "integer labels" not in cause

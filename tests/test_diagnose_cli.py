@@ -72,8 +72,84 @@ class Flatten:
     def backward(self, dout):
         return dout.reshape(-1, *self.shape)
 ''', "Flatten", ("Flatten().backward(dout)", "forward did not store")),
+        # causes found on the public corpus (tests/corpus/public.py): CS231n solutions, students' repositories
+        "affine_not_flattened": ('''
+class Affine(Affine):
+    def forward(self, x):
+        self.x = x
+        return np.dot(x, self.W) + self.b
+''', "Affine", ('is not flattened before the product',)),
+        "affine_not_flattened_matmul": ('''
+class Affine(Affine):
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+''', "Affine", ('is not flattened before the product',)),
+        "relu_backward_typo": ('''
+class Relu(Relu):
+    def backward(self, dout):
+        return np.where(self.mask, sout, 0.0)
+''', "Relu", ('a typo for dout',)),
+        "softmax_loss_one_hot_only": ('''
+class SoftmaxWithLoss(SoftmaxWithLoss):
+    def forward(self, x, t):
+        self.t = t
+        self.y = softmax(x)
+        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
+''', "SoftmaxWithLoss", ('holds integer labels', 'one-hot')),
+        "sigmoid_division_before_plus": ('''
+class Sigmoid(Sigmoid):
+    def forward(self, x):
+        self.out = 1 / 1 + np.exp(-x)
+        return self.out
+''', "Sigmoid", ('/ binds before +',)),
+        "softmax_loss_whole_batch_softmax": ('''
+class SoftmaxWithLoss(SoftmaxWithLoss):
+    def forward(self, x, t):
+        self.t = t
+        e = np.exp(x - np.max(x))
+        self.y = e / np.sum(e)
+        return cross_entropy_error(self.y, t)
+''', "SoftmaxWithLoss", ('whole batch as one vector',)),
     },
     "conv": {
+        "pooling_init_misspelt": ('''
+_Pooling = Pooling
+
+
+class Pooling:
+    def __init(self, pool_h, pool_w, stride=2, pad=0):
+        self.inner = _Pooling(pool_h, pool_w, stride, pad)
+
+    def forward(self, x):
+        return self.inner.forward(x)
+
+    def backward(self, dout):
+        return self.inner.backward(dout)
+''', "Pooling", ('spelt __init__',)),
+        "conv_init_parameter_case": ('''
+class Convolution(Convolution):
+    def __init__(self, w, b, stride=1, pad=0):
+        super().__init__(W, b, stride, pad)
+''', "Convolution", ('W is not defined: a typo for w?',)),
+        "conv_python2_reduce": ('''
+class Convolution(Convolution):
+    def forward(self, x):
+        self.size = reduce(lambda a, b: a * b, x.shape[1:])
+        return super().forward(x)
+''', "Convolution", ('reduce is Python 2', 'functools')),
+        "conv_backward_pad_slice_empty": ('''
+class Convolution(Convolution):
+    def backward(self, dout):
+        p = self.pad
+        dx = np.pad(super().backward(dout), ((0, 0), (0, 0), (p, p), (p, p)))
+        return dx[:, :, p:-p, p:-p]
+''', "Convolution", ('came out empty', 'pad = 0')),
+        "conv_backward_without_dout": ('''
+class Convolution(Convolution):
+    def backward(self):
+        pass
+''', "Convolution", ('is defined with 0 argument(s) besides self but is called with 1',)),
         "pooling_size_ignores_pad": ('''
 class Pooling(Pooling):
     def forward(self, x):
@@ -120,6 +196,29 @@ def numerical_gradient(f, x):
         x[idx] = tmp_val
     return grad
 ''', "numerical_gradient", ("range(x.size)", "np.nditer")),
+        # gradient_descent, which calls it, keeps its points (no other component may lose any)
+        "numerical_gradient_np_float": ('''
+_numerical_gradient = numerical_gradient
+
+
+def numerical_gradient(f, x):
+    x = x.astype(np.float, copy=False)
+    return _numerical_gradient(f, x)
+''', "numerical_gradient", ('np.float was removed',)),
+        "sum_squared_error_power_before_minus": ('''
+def sum_squared_error(y, t):
+    return 0.5 * np.sum(y - t ** 2)
+''', "sum_squared_error", ('** binds before -',)),
+        "numerical_gradient_used_before_assigned": ('''
+_numerical_gradient = numerical_gradient
+
+
+def numerical_gradient(f, x):
+    if x.ndim == 1:
+        return _numerical_gradient(f, X)
+    X = x
+    return _numerical_gradient(f, X)
+''', "numerical_gradient", ('X is used before your function assigns it: a typo for x?',)),
         "numerical_diff_tiny_h": ('''
 def numerical_diff(f, x):
     h = 1e-50
@@ -139,6 +238,29 @@ def delta_sgd(W, X, D, alpha):
 ''', "delta_sgd", ("stops after 4 iterations",)),
     },
     "optim": {
+        "momentum_without_defaults": ('''
+class Momentum(Momentum):
+    def __init__(self, lr, momentum):
+        super().__init__(lr, momentum)
+''', "Momentum", ('__init__ has parameters without defaults',)),
+        "adagrad_np_zeros_dot_like": ('''
+class AdaGrad(AdaGrad):
+    def update(self, params, grads):
+        self.h = {key: np.zeros.like(val) for key, val in params.items()}
+''', "AdaGrad", ('did you mean np.zeros_like?',)),
+        "momentum_step_times_gradient": ('''
+class Momentum(Momentum):
+    def update(self, params, grads):
+        v = self._state(params)["v"]
+        for key in params:
+            v[key] = self.momentum * v[key] - self.lr * grads[key]
+            params[key] += grads[key] * v[key]
+''', "Momentum", ('p += g * v',)),
+        "adam_own_defaults": ('''
+class Adam(Adam):
+    def __init__(self, lr=0.01, beta1=0.9, beta2=0.99):
+        super().__init__(lr, beta1, beta2)
+''', "Adam", ('defaults differ', 'lr=0.01 where the curriculum has lr=0.001', 'beta2=0.99 where')),
         "adam_beta1_squared_first_moment": ('''
 class Adam(Adam):
     def update(self, params, grads):

@@ -3,10 +3,13 @@
 Each check is a pytest test taking the `student` fixture (the submission, running in its own
 isolated process) and, for golden checks, the `golden` fixture (reference/golden/numerical.npz).
 """
+from typing import Any, Callable
+
 import numpy as np
 
 from grader.checks import check, fail
 from grader.compare import as_array, as_scalar, assert_close, assert_scalar_close, assert_unchanged
+from grader.errors import StudentRaised
 from grader.inputs import example, hidden_rng
 from grader.untouched import assert_calls_left_inputs_alone
 from reference import numerical as ref
@@ -21,6 +24,9 @@ def _fresh(seed: int, *shape: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- sigmoid
+SIGMOID_PRECEDENCE = "`1 / 1 + np.exp(-x)`: / binds before +, so this is 1 + exp(-x): write 1 / (1 + np.exp(-x))"
+
+
 @check("sigmoid", "golden", points=1)
 def test_sigmoid_golden(student, golden):
     """sigmoid on the reference's vector and matrix inputs."""
@@ -28,7 +34,8 @@ def test_sigmoid_golden(student, golden):
         case = golden(name)
         x = case.inputs["x"]
         assert_close(student.sigmoid(x), case.outputs["y"], what=f"sigmoid(x) for x of shape {x.shape}",
-                     variants={"you computed 1/(1+exp(x)): the sign inside exp is flipped": ref.sigmoid(-x)})
+                     variants={"you computed 1/(1+exp(x)): the sign inside exp is flipped": ref.sigmoid(-x),
+                               SIGMOID_PRECEDENCE: 1 + np.exp(-x)})
 
 
 @check("sigmoid", "shape", points=0.5)
@@ -116,6 +123,9 @@ def test_softmax_leaves_input_alone(student):
 
 
 # ---------------------------------------------------------------- sum_squared_error
+SSE_PRECEDENCE = "`y - t**2`: ** binds before -, so only t is squared: write (y - t)**2"
+
+
 @check("sum_squared_error", "golden", points=1)
 def test_sum_squared_error_golden_seed(student, golden):
     """The lecture's example: y = [0.1, 0.05, 0.6, ...], t one-hot at 2 gives 0.0975."""
@@ -123,7 +133,8 @@ def test_sum_squared_error_golden_seed(student, golden):
     y, t = case.inputs["y"], case.inputs["t"]
     expected = float(case.outputs["loss"])
     assert_scalar_close(student.sum_squared_error(y, t), expected, what="sum_squared_error(y, t) on the lecture example",
-                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                        variants={SSE_PRECEDENCE: 0.5 * np.sum(y - t**2),
+                                  "the 0.5 in front of the sum is missing": 2 * expected,
                                   "the mean is taken instead of 0.5 * sum": np.mean((y - t) ** 2)})
 
 
@@ -134,7 +145,8 @@ def test_sum_squared_error_golden_batch(student, golden):
     y, t = case.inputs["y"], case.inputs["t"]
     expected = float(case.outputs["loss"])
     assert_scalar_close(student.sum_squared_error(y, t), expected, what=f"sum_squared_error(y, t) for y of shape {y.shape}",
-                        variants={"the 0.5 in front of the sum is missing": 2 * expected,
+                        variants={SSE_PRECEDENCE: 0.5 * np.sum(y - t**2),
+                                  "the 0.5 in front of the sum is missing": 2 * expected,
                                   "divided by the batch size: this loss is a plain sum": expected / y.shape[0]})
 
 
@@ -295,6 +307,19 @@ def test_numerical_gradient_restores_x(student):
 
 
 # ---------------------------------------------------------------- gradient_descent
+def _own_logic(student, call: Callable[[], Any]) -> Any:
+    """``call()``; should it raise while numerical_gradient is the student's, ``call()`` again with the trusted
+    numerical_gradient swapped in: a raise from the student's numerical_gradient (np.float, say) is that
+    component's to pay for, and gradient_descent is graded on its own logic. A raise that stays is its own."""
+    try:
+        return call()
+    except StudentRaised:
+        if not student.has("numerical_gradient"):
+            raise
+        with student.replaced("numerical_gradient"):
+            return call()
+
+
 def _descent_case(student, name: str, x0: np.ndarray, lr: float, steps: int, what: str, atol: float) -> None:
     """gradient_descent is graded on its own logic: if it fails with the student's numerical_gradient but
     passes with a trusted one swapped in, the bug is numerical_gradient's, and only its checks pay for it."""
@@ -304,7 +329,7 @@ def _descent_case(student, name: str, x0: np.ndarray, lr: float, steps: int, wha
         result = student.gradient_descent(student.testfn(name), x0.copy(), lr=lr, step_num=steps)
         return as_array(result, what=what, shape=x0.shape)
 
-    got = run()
+    got = _own_logic(student, run)
     if np.allclose(got, expected, rtol=1e-6, atol=atol):
         return
     if student.has("numerical_gradient"):
@@ -339,10 +364,15 @@ def test_gradient_descent_fresh(student):
 def test_gradient_descent_leaves_init_x_alone(student):
     """init_x is the caller's starting point: the descent works on its own x."""
     x0 = np.array([1.0, -2.0, 0.5])
-    _, (_, after), _ = student.call_returning_args("gradient_descent", student.testfn("shifted_quadratic"), x0,
-                                                    lr=0.05, step_num=5)
     hint = ("`x = init_x` does not copy, so `x -= lr * grad` moves the caller's array too: "
             "start from x = init_x.copy() (or np.array(init_x, dtype=float))")
-    assert_unchanged(x0, after, what="gradient_descent(f, init_x, lr=0.05, step_num=5)", name="init_x", hint=hint)
-    assert_calls_left_inputs_alone(student, "gradient_descent", {1: "init_x", "init_x": "init_x"},
-                                   what="gradient_descent(f, init_x, lr, step_num)", hint=hint)
+
+    def leaves_init_x_alone() -> None:
+        _, (_, after), _ = student.call_returning_args("gradient_descent", student.testfn("shifted_quadratic"), x0,
+                                                        lr=0.05, step_num=5)
+        assert_unchanged(x0, after, what="gradient_descent(f, init_x, lr=0.05, step_num=5)", name="init_x",
+                         hint=hint)
+        assert_calls_left_inputs_alone(student, "gradient_descent", {1: "init_x", "init_x": "init_x"},
+                                       what="gradient_descent(f, init_x, lr, step_num)", hint=hint)
+
+    _own_logic(student, leaves_init_x_alone)

@@ -37,7 +37,7 @@ from grader.kit.wheel import write_wheel
 
 GRADER = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
-REQUIRES = ["numpy>=1.24", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1"]
+REQUIRES = ["numpy>=1.25", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1"]
 # Judge-side modules a student never needs (the instructor's CLI and the kit builder itself).
 LEFT_OUT = {"cli.py", "__main__.py", "sandbox/trusted.py", "sandbox/standins.py", "kit/build.py", "kit/recording.py", "kit/transform.py",
             "kit/wheel.py", "kit/cli.py", "kit/perturb.py"}

@@ -17,6 +17,7 @@ its failing checks' messages matches the label's pattern (case-insensitive), i.e
 """
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import subprocess
@@ -69,6 +70,7 @@ class Outcome:
 def corpus_dir() -> Path:
     """A folder with the committed files and the public ones built from mirrors (built once per process)."""
     root = Path(tempfile.mkdtemp(prefix="dlfs-corpus-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # the public files are read at test time, never kept
     for assignment in ASSIGNMENTS:
         shutil.copytree(CORPUS / assignment, root / assignment)
     skipped = public.build(root)
@@ -145,10 +147,11 @@ def table(outcomes: list[Outcome]) -> str:
             r[4] += o.lost > 0 and not o.named
             r[5] += o.lost == 0
     total = [sum(col) for col in zip(*rows.values())] if rows else [0] * 6
-    lines = [f"{'source':<12} {'correct':>7} {'lose pts':>8} {'bugs':>5} {'named':>6} {'unnamed':>7} {'missed':>6} {'named %':>7}"]
+    w = max([len("source")] + [len(name) for name in rows])
+    lines = [f"{'source':<{w}} {'correct':>7} {'lose pts':>8} {'bugs':>5} {'named':>6} {'unnamed':>7} {'missed':>6} {'named %':>7}"]
     for name, r in sorted(rows.items()) + [("TOTAL", total)]:
         pct = f"{100 * r[3] / r[2]:.0f}%" if r[2] else "-"
-        lines.append(f"{name:<12} {r[0]:>7} {r[1]:>8} {r[2]:>5} {r[3]:>6} {r[4]:>7} {r[5]:>6} {pct:>7}")
+        lines.append(f"{name:<{w}} {r[0]:>7} {r[1]:>8} {r[2]:>5} {r[3]:>6} {r[4]:>7} {r[5]:>6} {pct:>7}")
     return "\n".join(lines)
 
 
