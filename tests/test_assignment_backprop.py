@@ -76,7 +76,10 @@ PLANTED = {
     ),
     "dropout_with_replacement": (
         ("round(size * (1.0 - ratio)), replace=False)", "round(size * (1.0 - ratio)), replace=True)"),
-        {"dropout_mask/keeps-exact-count": "with replacement"},
+        {"dropout_mask/keeps-exact-count": "with replacement",
+         # drawn with replacement, a position is kept 46 % of the time instead of 60 %: whether one position's rate
+         # over 200 calls leaves the 6-standard-error band depends on the draws (keyed by this file's code)
+         "dropout_mask/is-random-and-uniform": (("passed", "failed"), None)},
     ),
     "dropout_not_inverted": (
         ("mask[kept] = 1.0 / (1.0 - ratio)", "mask[kept] = 1.0"),
@@ -125,7 +128,8 @@ def _planted(name: str) -> str:
 
 NOT_PASSED = ("failed", "error", "timeout", "missing")
 SOURCES: Planted = {"reference": (REFERENCE, {}), **{
-    name: (_planted(name), {check: (NOT_PASSED, words) for check, words in expected.items()})
+    name: (_planted(name), {check: words if isinstance(words, tuple) else (NOT_PASSED, words)
+                            for check, words in expected.items()})
     for name, (_, expected) in PLANTED.items()}}
 
 

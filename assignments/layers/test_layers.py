@@ -844,8 +844,10 @@ def test_twolayernet_gradcheck(student, golden):
             def loss_at(value: np.ndarray) -> float:
                 return _ref_net({**params, key: value}).loss(x, t)
 
+            # rtol 1e-4: the specified loss takes log(y + 1e-7), the backprop formula (y - t) / N does not; where a
+            # sample's true-class probability is small the two differ by more than 1e-5 for a right gradient
             check_gradient(grads[key], loss_at, params[key], what=f"TwoLayerNet.gradient(x, t)['{key}']",
-                           rng=rng, batch_size=x.shape[0])
+                           rng=rng, batch_size=x.shape[0], rtol=1e-4)
 
         _per_param({k: (lambda k=k: one(k)) for k in PARAM_KEYS})
 
