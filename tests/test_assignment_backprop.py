@@ -76,7 +76,8 @@ PLANTED = {
     ),
     "dropout_with_replacement": (
         ("round(size * (1.0 - ratio)), replace=False)", "round(size * (1.0 - ratio)), replace=True)"),
-        {"dropout_mask/keeps-exact-count": "with replacement"},
+        # drawn with replacement, fewer positions are kept, so each is kept less often than 1 - ratio
+        {"dropout_mask/keeps-exact-count": "with replacement", "dropout_mask/is-random-and-uniform": "kept"},
     ),
     "dropout_not_inverted": (
         ("mask[kept] = 1.0 / (1.0 - ratio)", "mask[kept] = 1.0"),

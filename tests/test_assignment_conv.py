@@ -338,6 +338,8 @@ PLANTED: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], str | None]]]] = 
         "conv1d_train/golden-seed": (FAILED, "the course notes' gradient [7.48, 6, 2.52]"),
         "conv1d_train/golden-fresh": (FAILED_OR_ERROR, None),
         "conv1d_train/gradient": (FAILED, "per-output sums in place of the chain rule"),
+        # the notes' wrong gradient happens to lower the notes' loss; on the keyed twin's values it does not
+        "conv1d_train/lowers-the-loss": (FAILED, "does not keep lowering the loss"),
         "conv1d_train/leaves-inputs-alone": (FAILED_OR_ERROR, None),
     }),
     "dwsign_firstepoch": (renamed("conv1d_backward") + _first_epoch(TRAIN_LOOP) + DW_SIGN, {
