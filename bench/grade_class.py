@@ -1,18 +1,20 @@
 """Grade a generated class of every assignment, on this machine and through Dask, and print the throughput.
 
-    python bench/grade_class.py [--n 300] [--assignment NAME ...] [--no-dask] [--quick]
+    python bench/grade_class.py [--n 300] [--assignment NAME ...] [--no-dask] [--quick] [--keep DIR]
 
 For each assignment, builds N submissions: correct ones (the reference as one student file), buggy ones (the
 planted bugs of tests/test_assignment_<name>.py, in turn), correct Colab notebooks full of junk cells, and one
 in 50 whose first component loops forever. Then, from one run, prints:
 
-- the class graded by ``grader.grade.grade`` with ``jobs`` = the cores: seconds, submissions per second, and
-  submissions per second per core;
+- the class graded by ``grader.grade.grade`` with ``jobs`` = the cores: seconds, submissions per second,
+  submissions per second per core, and CPU seconds per submission (of every process involved: on a shared
+  machine this number does not grow with the load, the others do);
 - the same class through a Dask cluster of two local workers (``dask scheduler`` and two ``dask worker
-  --nthreads 1`` processes, started and stopped here): the same numbers per worker core, and whether the
-  verdicts are the same as the local run's.
+  --nthreads 1`` processes, started and stopped here): the same numbers per worker core, and whether its
+  results.json is the local run's byte for byte (but for ``generated_at``); if not, the checks that differ.
 
-The load average is printed before and after (the machine may be shared). Asserts nothing. ``--quick``: N = 20.
+The load average is printed with each number (the machine may be shared). Asserts nothing. ``--quick``: N = 20.
+``--keep DIR``: grade in DIR and keep the classes and both results.json.
 """
 from __future__ import annotations
 
@@ -99,10 +101,11 @@ def build_class(assignment: str, n: int, folder: Path, *, hanging: bool = True, 
 
 
 def timed(assignment: str, folder: Path, jobs: int, isolated: bool = True, scheduler: str | None = None,
-          out: Path | None = None) -> tuple[float, GradeRun]:
-    t0 = time.perf_counter()
+          out: Path | None = None) -> tuple[float, GradeRun, float]:
+    """Grade ``folder``: wall seconds, the run, CPU seconds of this process and all under it (Dask's too)."""
+    t0, cpu0 = time.perf_counter(), tree_cpu()
     run = grade(assignment, [str(folder)], out, jobs=jobs, isolated=isolated, scheduler=scheduler)
-    return time.perf_counter() - t0, run
+    return time.perf_counter() - t0, run, tree_cpu() - cpu0
 
 
 def without_timestamp(results: bytes) -> bytes:
@@ -147,9 +150,11 @@ def local_cluster(workers: int, root: Path) -> Iterator[str]:
                                "--scheduler-file", str(info)], stdout=(logs / "scheduler").open("w"),
                               stderr=subprocess.STDOUT)]
     try:
-        while not info.exists():
+        while True:  # the file appears before its contents
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                address = json.loads(info.read_text())["address"]
+                break
             time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
         procs += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
                                     "--local-directory", str(root / f"w{i}")], stdout=(logs / f"w{i}").open("w"),
                                    stderr=subprocess.STDOUT) for i in range(workers)]
@@ -167,23 +172,46 @@ def local_cluster(workers: int, root: Path) -> Iterator[str]:
                 proc.wait()
 
 
-def per_core(n: int, seconds: float, cores: int) -> str:
-    return f"{seconds:7.1f} s   {n / seconds:6.2f} submissions/s   {n / seconds / cores:6.2f} per core"
+def per_core(n: int, seconds: float, cores: int, cpu: float) -> str:
+    return (f"{seconds:7.1f} s   {n / seconds:6.2f} submissions/s   {n / seconds / cores:6.2f} per core   "
+            f"{cpu / n:5.2f} CPU s per submission")
+
+
+def tree_cpu(pid: int | None = None) -> float:
+    """CPU seconds used so far by process ``pid`` (default: this one) and every process under it, the exited ones
+    included (a process's reaped children count in its own ``cutime``): on a shared machine this does not grow
+    with the load, where wall time does."""
+    tick, total, todo, seen = os.sysconf("SC_CLK_TCK"), 0, [pid or os.getpid()], set()
+    while todo:
+        proc = todo.pop()
+        if proc in seen:
+            continue
+        seen.add(proc)
+        try:
+            with open(f"/proc/{proc}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+            for task in os.listdir(f"/proc/{proc}/task"):
+                with open(f"/proc/{proc}/task/{task}/children") as fh:
+                    todo += [int(child) for child in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total / tick
 
 
 def grade_assignment(assignment: str, n: int, work: Path, cores: int, scheduler: str | None) -> None:
     folder = work / assignment
     kinds = build_class(assignment, n, folder / "class")
     print(f"{assignment}: {n} submissions: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())), flush=True)
-    seconds, here = timed(assignment, folder / "class", cores, out=folder / "local")
-    print(f"  this machine, jobs={cores}:      {per_core(n, seconds, cores)}   {outcome_summary(here)}   {load()}",
+    seconds, here, cpu = timed(assignment, folder / "class", cores, out=folder / "local")
+    print(f"  this machine, jobs={cores}:      {per_core(n, seconds, cores, cpu)}   {outcome_summary(here)}   {load()}",
           flush=True)
     if scheduler is None:
         return
-    seconds, there = timed(assignment, folder / "class", cores, scheduler=scheduler, out=folder / "dask")
+    seconds, there, cpu = timed(assignment, folder / "class", cores, scheduler=scheduler, out=folder / "dask")
     local, dask = folder / "local" / "results.json", folder / "dask" / "results.json"
     same = without_timestamp(local.read_bytes()) == without_timestamp(dask.read_bytes())
-    print(f"  Dask, 2 local workers:    {per_core(n, seconds, 2)}   results.json byte-identical: "
+    print(f"  Dask, 2 local workers:    {per_core(n, seconds, 2, cpu)}   results.json byte-identical: "
           f"{'yes' if same else 'NO'}   {load()}", flush=True)
     if not same:
         print("\n".join(differences(local, dask)), flush=True)

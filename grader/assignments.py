@@ -25,6 +25,7 @@ class Assignment:
     budget_seconds: float
     memory_mb: int
     packages: tuple[str, ...] = ()  # what student code may import besides NumPy (assignment.toml `packages`)
+    twins: bool = True  # public cases are credited only with their keyed twins (false in the student kit)
 
 
 def shipped_dir() -> Path:
@@ -66,7 +67,15 @@ def _read(folder: Path) -> Assignment:
         budget_seconds=float(meta.get("budget_seconds", 300)),
         memory_mb=int(meta.get("memory_mb", 2048)),
         packages=_packages(toml_path, meta.get("packages", [])),
+        twins=_flag(toml_path, meta, "twins", True),
     )
+
+
+def _flag(toml_path: Path, meta: dict, key: str, default: bool) -> bool:
+    value = meta.get(key, default)
+    if not isinstance(value, bool):
+        raise AssignmentError(f"{toml_path}: `{key}` must be true or false, not {value!r}")
+    return value
 
 
 def _packages(toml_path: Path, listed: object) -> tuple[str, ...]:

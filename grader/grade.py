@@ -26,7 +26,7 @@ from grader.checks import CheckInfo
 from grader.discover import Discovery, SubmissionFile, discover_all, source_files, split_display_path
 from grader.loaded import LoadedSubmission, LoadNote
 from grader.loader import load_submission
-from grader.parallel import map_forked
+from grader.parallel import start_map_forked
 from grader.results import assemble, missing_entry, submission_entry, write_json
 from grader.roster import RosterStudent, belongs_to, match, read_roster
 from grader.runner import collect_catalog, run_checks
@@ -337,12 +337,20 @@ def grade(
             versions = Versions(assignment_version(assignment), grader_version())
             if force:
                 store.forget()
-            catalog = _only(_catalog(assignment, workdir, store, versions), only, assignment)
             hashes = {f.id: content_hash(f) for f in found.submissions}
             entries = {f.id: store.done(f.id, hashes[f.id], versions) for f in found.submissions}
             todo = [f for f in found.submissions if entries[f.id] is None]
             total, done = len(found.submissions), len(found.submissions) - len(todo)
             files = {f.id: f for f in found.submissions}
+            loading = start_map_forked(load, todo, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
+                                       from_json=LoadedSubmission.from_json)  # in children, while this collects
+            if todo and isolated and not scheduler:  # the sandbox starts meanwhile too (after the forks: they
+                _boot_sandbox(assignment)  # must not hold its start-up pipe open)
+            try:
+                catalog = _only(_catalog(assignment, workdir, store, versions), only, assignment)
+            except BaseException:
+                loading.cancel()
+                raise
 
             def stored(sub: LoadedSubmission, entry: dict[str, Any], records: list[dict[str, Any]]) -> None:
                 nonlocal done
@@ -354,8 +362,7 @@ def grade(
                 done += 1
 
             if todo:
-                loaded = map_forked(load, todo, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
-                                    from_json=LoadedSubmission.from_json)
+                loaded = loading.result()
                 if on_start:
                     on_start(len([s for s in loaded if s.error is None]) * len(catalog))
                 batch = Batch(assignment, catalog, workdir, _hidden_paths(assignment, paths, workdir, out_dir),
@@ -381,6 +388,16 @@ def grade(
         write_outputs(run)
     store.close()
     return run
+
+
+def _boot_sandbox(assignment: Assignment) -> None:
+    """Start the fork server in the background, with the assignment's permitted packages in its root (as the
+    pytest plugin sets them for the run's student processes)."""
+    from grader.sandbox import rootfs
+    from grader.sandbox.process import boot_fork_server
+
+    rootfs.permit(assignment.packages)
+    boot_fork_server()
 
 
 def _save_partial(store: Store, out_dir: Path | None, assignment: Assignment, found: Discovery | None,

@@ -121,7 +121,7 @@ def _requirements() -> list[str]:
         requires = importlib.metadata.requires("dlfs-grader") or []
     except importlib.metadata.PackageNotFoundError:
         requires = []
-    return [r for r in requires if "extra ==" not in r] or ["numpy>=1.24", "pytest>=7.4", "pytest-xdist>=3.5",
+    return [r for r in requires if "extra ==" not in r] or ["numpy>=1.25", "pytest>=7.4", "pytest-xdist>=3.5",
                                                             "nbformat>=5.9", "jinja2>=3.1"]
 
 

@@ -29,6 +29,7 @@ class Manifest:
     hide_paths: list[str] = field(default_factory=list)  # made unreadable inside student processes
     limits: Limits = field(default_factory=Limits)
     packages: list[str] = field(default_factory=list)  # what student code may import besides NumPy
+    twins: bool = True  # run the keyed twin of each passed public check (grader/inputs.py)
 
 
     def by_id(self) -> dict[str, LoadedSubmission]:
@@ -44,6 +45,7 @@ class Manifest:
             "hide_paths": self.hide_paths,
             "limits": self.limits.to_json(),
             "packages": list(self.packages),
+            "twins": self.twins,
         }
         path.write_text(json.dumps(data), encoding="utf-8")
         return path
@@ -57,4 +59,5 @@ class Manifest:
             hide_paths=list(data.get("hide_paths", [])),
             limits=Limits(**data.get("limits", {})),
             packages=list(data.get("packages", [])),
+            twins=bool(data.get("twins", True)),
         )

@@ -294,20 +294,30 @@ def mutants_of(name: str) -> tuple[Mutant, ...]:
     found = _definitions(name)
     if found is None:
         return ()
-    _, sources = found
     out = [Mutant(sentence, ((f"{name} (hand-written)", source),)) for sentence, source in HAND_WRITTEN.get(name, ())]
-    seen: set[str] = set()
+    return tuple(out + _single_edit_mutants(found[1], _generic_edits, set()))
+
+
+def _generic_edits(node: ast.AST, defaults: dict[str, ast.expr]) -> Iterator[Edit]:
+    yield from _edits(node, defaults)
+    if isinstance(node, ast.For):
+        yield from _loop_edits(node)
+
+
+def _single_edit_mutants(sources: dict[str, str], edits_of: Callable[[ast.AST, dict[str, ast.expr]], Iterator[Edit]],
+                         seen: set[str], defaults: dict[str, ast.expr] | None = None) -> list[Mutant]:
+    """One mutant per edit ``edits_of`` proposes for each node of each definition in ``sources``, skipping texts
+    already in ``seen`` (which it extends). ``defaults``: the parameters with defaults, when the definition's own
+    signature does not show them (a class that inherits ``__init__``)."""
+    out: list[Mutant] = []
     for target, source in sources.items():
         tree = _without_docstrings(ast.parse(source))
-        defaults = _defaults(tree)
+        defaults = {**_defaults(tree), **(defaults or {})}
         skip = _annotation_nodes(tree)
         for index, node in enumerate(ast.walk(tree)):
             if id(node) in skip:
                 continue
-            edits: list[tuple[ast.AST, str]] = list(_edits(node, defaults))
-            if isinstance(node, ast.For):
-                edits += list(_loop_edits(node))
-            for replacement, gloss in edits:
+            for replacement, gloss in list(edits_of(node, defaults)):
                 mutated, placed = _replace(tree, index, replacement)
                 if mutated is None:
                     continue
@@ -316,9 +326,11 @@ def mutants_of(name: str) -> tuple[Mutant, ...]:
                 if before == after or text in seen:
                     continue
                 seen.add(text)
-                sentence = f"your result is what `{after}` gives where `{before}` belongs ({gloss})"
+                sentence = (f"your result is what the code gives without `{before}` ({gloss})"
+                            if isinstance(placed, ast.Pass) else
+                            f"your result is what `{after}` gives where `{before}` belongs ({gloss})")
                 out.append(Mutant(sentence, tuple((k, text if k == target else v) for k, v in sources.items())))
-    return tuple(out)
+    return out
 
 
 def _without_docstrings(tree: ast.Module) -> ast.Module:
@@ -375,9 +387,10 @@ def explain(got: Any, rtol: float = 1e-5) -> str | None:
         return None
     module, _ = _definitions(owner)
     puts = {c.target: c.args[0] for c in calllog.LOG.calls if c.kind == "put"}
-    start = time.thread_time()
-    for count, mutant in enumerate(mutants_of(owner)):
-        if count >= MAX_MUTANTS or time.thread_time() - start > TIME_BUDGET:
+    candidates = mutants_of(owner)  # generated (once) before the budget's clock starts
+    start = _work_clock()
+    for count, mutant in enumerate(candidates):
+        if count >= MAX_MUTANTS or _work_clock() - start > TIME_BUDGET:
             return None
         value = _replay(module, mutant, history, puts)
         if value is _FAILED:
@@ -389,6 +402,12 @@ def explain(got: Any, rtol: float = 1e-5) -> str | None:
 
 
 _FAILED = object()
+
+
+def _work_clock() -> float:
+    """The judge thread's CPU time: the replay budget must not shrink with the machine's load (a cause named on an
+    idle machine and not on a busy one would make the result depend on the load)."""
+    return time.thread_time()
 
 
 def _numeric(value: Any) -> bool:
@@ -431,15 +450,20 @@ def _matches(value: Any, got: np.ndarray, rtol: float) -> bool:
 
 def _replay(module: Any, mutant: Mutant, history: list[calllog.Call], puts: dict[int | None, Any]) -> Any:
     """Run ``history`` on the mutant judge-side; the last call's result (``_FAILED`` if anything goes wrong)."""
-    namespace = dict(vars(module))
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            for name, source in mutant.sources:
-                exec(compile(source, f"<mutant of {name}>", "exec"), namespace)  # noqa: S102 - reference code
-            return _run(namespace, history, puts)
+            return _run(_executed(module, mutant), history, puts)
     except Exception:  # a mutant may fail in any way: it is simply not the cause
         return _FAILED
+
+
+def _executed(module: Any, mutant: Mutant) -> dict[str, Any]:
+    """The reference module's namespace with the mutant's definitions executed into a copy of it."""
+    namespace = dict(vars(module))
+    for name, source in mutant.sources:
+        exec(compile(source, f"<mutant of {name}>", "exec"), namespace)  # noqa: S102 - reference code
+    return namespace
 
 
 def _run(namespace: dict[str, Any], history: list[calllog.Call], puts: dict[int | None, Any]) -> Any:
@@ -475,3 +499,102 @@ def _resolve(value: Any, puts: dict[int | None, Any]) -> Any:
             return copy.deepcopy(puts[value.handle])
         raise LookupError("an object of the student's that the judge cannot rebuild")
     return copy.deepcopy(value)
+
+
+# ---------------------------------------------------------------------------------------------- optimizers
+# An optimizer's result is the state it leaves in ``params`` after several ``update`` calls, made by the check
+# itself (not a call the log can replay), so the check hands over the run: ``run(make)`` makes an optimizer with
+# ``make(**hyper)`` and returns what the student's run returned (e.g. the params after each update, per key).
+# Besides the generic edits, optimizers get the edits of a stateful update rule: an in-place update turned around
+# (`+=` for `-=`), a running sum replaced (`h = g*g` for `h += g*g`), a statement dropped (`self.t += 1`), a
+# hyperparameter applied twice (`lr * lr`), negated (`-momentum`), swapped with another (`beta2` for `beta1`),
+# `b**t` as `b*b`, or a square root left out.
+
+def _optimizer_edits(node: ast.AST, defaults: dict[str, ast.expr]) -> Iterator[Edit]:
+    """The generic edits plus those of a stateful update rule (above)."""
+    yield from _generic_edits(node, defaults)
+    if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+        flipped = ast.AugAssign(copy.deepcopy(node.target), ast.Sub() if isinstance(node.op, ast.Add) else ast.Add(),
+                                copy.deepcopy(node.value))
+        yield flipped, f"`{_op_text(flipped.op)}=` where `{_op_text(node.op)}=` belongs"
+        target = copy.deepcopy(node.target)
+        target.ctx = ast.Store()
+        yield (ast.Assign([target], copy.deepcopy(node.value)),
+               f"`=` where `{_op_text(node.op)}=` belongs: the value is replaced, not accumulated")
+        yield ast.Pass(), f"the statement `{_text(node)}` is missing"
+    if isinstance(node, ast.Assign) and all(isinstance(t, (ast.Subscript, ast.Attribute)) for t in node.targets):
+        yield ast.Pass(), f"the state update `{_text(node)}` is missing"
+    if _is_hyperparameter(node, defaults):
+        yield (ast.BinOp(copy.deepcopy(node), ast.Mult(), copy.deepcopy(node)),
+               f"`{_text(node)}` is applied twice")
+        yield ast.UnaryOp(ast.USub(), copy.deepcopy(node)), f"the sign of `{_text(node)}` is flipped"
+        for other in defaults:
+            if other != node.attr and type(defaults[other].value) is type(defaults[node.attr].value):
+                yield (ast.Attribute(ast.Name("self", ast.Load()), other, ast.Load()),
+                       f"`self.{other}` where `self.{node.attr}` belongs")
+    if isinstance(node, ast.Call) and _is_np(node.func, ("sqrt",)) and len(node.args) == 1 and not node.keywords:
+        yield (copy.deepcopy(node.args[0]),
+               f"the square root is missing: `{_text(node.args[0])}` where `{_text(node)}` belongs")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not isinstance(node.right, ast.Constant):
+        yield (ast.BinOp(copy.deepcopy(node.left), ast.Mult(), copy.deepcopy(node.left)),
+               f"`{_text(node.left)} * {_text(node.left)}` where `{_text(node)}` belongs")
+
+
+def _op_text(op: ast.operator) -> str:
+    return "+" if isinstance(op, ast.Add) else "-"
+
+
+def _is_hyperparameter(node: ast.AST, defaults: dict[str, ast.expr]) -> bool:
+    """``self.<name>`` read where ``<name>`` is a constructor parameter with a default (``self.lr``)."""
+    return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+            and isinstance(node.ctx, ast.Load) and node.attr in defaults)
+
+
+@lru_cache(maxsize=None)
+def optimizer_mutants_of(name: str) -> tuple[Mutant, ...]:
+    """Every single-edit mutant of the reference optimizer class ``name``, with the update-rule edits."""
+    found = _definitions(name)
+    if found is None:
+        return ()
+    return tuple(_single_edit_mutants(found[1], _optimizer_edits, set(), _constructor_defaults(name)))
+
+
+def _constructor_defaults(name: str) -> dict[str, ast.expr]:
+    """The reference class's constructor parameters with constant defaults (inherited ``__init__`` included)."""
+    signature = inspect.signature(reference_object(name))
+    return {p.name: ast.Constant(p.default) for p in signature.parameters.values()
+            if isinstance(p.default, (int, float)) and not isinstance(p.default, bool)}
+
+
+def explain_optimizer(name: str, run: Callable[[Callable[..., Any]], dict[str, np.ndarray]],
+                      got: dict[str, np.ndarray], accepted: Callable[[dict[str, np.ndarray]], bool],
+                      rtol: float = 1e-5) -> tuple[str, dict[str, np.ndarray]] | None:
+    """(sentence, result) of the first mutant of the reference optimizer ``name`` whose ``run`` reproduces ``got``
+    (every key), or None. A mutant whose result ``accepted`` takes for the reference's (an equivalent edit, such as
+    an epsilon moved inside the square root: a convention, not a bug) never names a cause."""
+    found = _definitions(name)
+    if found is None:
+        return None
+    module, candidates = found[0], optimizer_mutants_of(name)  # generated (once) before the budget's clock starts
+    start = _work_clock()
+    for count, mutant in enumerate(candidates):
+        if count >= MAX_MUTANTS or _work_clock() - start > TIME_BUDGET:
+            return None
+        result = _run_mutant(module, mutant, name, run)
+        if result is _FAILED or accepted(result):
+            continue
+        with contextlib.suppress(Exception):
+            if set(result) == set(got) and all(_matches(result[k], np.asarray(got[k], dtype=np.float64), rtol)
+                                               for k in got):
+                return mutant.sentence, result
+    return None
+
+
+def _run_mutant(module: Any, mutant: Mutant, name: str, run: Callable[[Callable[..., Any]], Any]) -> Any:
+    """``run`` given the mutant's class ``name`` (judge-side, reference code); ``_FAILED`` if anything goes wrong."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return run(_executed(module, mutant)[name])
+    except Exception:  # a mutant may fail in any way: it is simply not the cause
+        return _FAILED

@@ -198,7 +198,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
     pyfuncitem.stash[DREW_HIDDEN] = hidden_inputs.drew_hidden()
     info = info_of(pyfuncitem)
     if (info is None or outcome.excinfo is not None or info.kind in CONDITIONAL_KINDS
-            or "student" not in pyfuncitem.funcargs
+            or not pyfuncitem.config.stash[MANIFEST].twins or "student" not in pyfuncitem.funcargs
             or (hidden_inputs.drew_hidden() and not hidden_inputs.used_public())):
         return
     pyfuncitem.stash[TWIN] = _run_twin(pyfuncitem, info)

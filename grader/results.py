@@ -176,13 +176,16 @@ def write_json(data: Any, path: Path) -> Path:
     return path
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+def atomic_write_text(path: Path, text: str, durable: bool = True) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``. ``durable``:
+    on disk before the rename (an fsync, ~10 ms); a view rebuilt from the store by every run (an HTML page)
+    needs only the rename (a reader never sees half a file)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
     return path

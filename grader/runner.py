@@ -24,8 +24,8 @@ from grader.manifest import Limits, Manifest
 from grader.workers import ForkedWorkers
 
 CATALOG_PLACEHOLDER = "__catalog__"
-# A forked judge worker costs its own fork server (a Python importing NumPy, ~0.2 s of CPU); below this
-# many submissions per worker, grading them in fewer processes is faster.
+# A forked judge worker costs a fork of the judge and its first student process (it shares the judge's fork
+# server); below this many submissions per worker, grading them in fewer processes is faster.
 SUBMISSIONS_PER_WORKER = 4
 
 # pytest's plugins that a grading run does not use and that cost time per check or per session
@@ -128,7 +128,7 @@ def run_checks(
         return {}
     limits = Limits(memory_mb=assignment.memory_mb, budget_seconds=assignment.budget_seconds)
     manifest = Manifest(assignment.name, gradable, hide_paths=hide_paths, limits=limits,
-                        packages=list(assignment.packages))
+                        packages=list(assignment.packages), twins=assignment.twins)
     manifest_path = manifest.write(workdir / "manifest.json")
     args = _base_args(assignment, workdir) + ["--grader-manifest", str(manifest_path), *extra_args]
     workers = max(1, min(jobs, len(gradable) // SUBMISSIONS_PER_WORKER))

@@ -12,8 +12,8 @@ back; the session logs them as if it had run those checks itself (``VerdictColle
 own reporting work as usual).
 
 The session starts its fork server while it collects (a Python importing NumPy: about 0.2 s that then
-costs no wall-clock time; see ``_boot_fork_server``); each worker starts its own when it takes its first
-submission. Judges never
+costs no wall-clock time; see ``grader.sandbox.process.boot_fork_server``); each worker uses it too, on a control channel of its own
+(``grader.sandbox.process.fork_server_channel``). Judges never
 run student code themselves. A worker that dies (a bug in the judge) loses nothing: the session grades
 what it had not finished.
 """
@@ -146,7 +146,9 @@ class ForkedWorkers:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if not session.config.getoption("--grader-in-process", False):
-            self.booting = _boot_fork_server()
+            from grader.sandbox.process import boot_fork_server
+
+            self.booting = boot_fork_server()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -162,36 +164,11 @@ class ForkedWorkers:
         return True
 
 
-_KEEPER: threading.Thread | None = None
-
-
-def _boot_fork_server() -> threading.Event | None:
-    """Start this process's fork server in a thread while the session collects; set the returned event
-    when it is up. The thread then parks for good: a fork server dies with the *thread* that started it
-    (PR_SET_PDEATHSIG), and it must live as long as this process. Once per process, from the main thread
-    only (a Dask worker's task thread lives across tasks: its fork server does too)."""
-    global _KEEPER
-    if _KEEPER is not None or threading.current_thread() is not threading.main_thread():
-        return None
-    from grader.sandbox.process import fork_server
-
-    ready = threading.Event()
-
-    def keep() -> None:
-        try:
-            fork_server()
-        except Exception:  # noqa: BLE001 - the first student process will start one and say what is wrong
-            pass
-        ready.set()
-        threading.Event().wait()
-
-    _KEEPER = threading.Thread(target=keep, name="fork-server-keeper", daemon=True)
-    _KEEPER.start()
-    return ready
-
-
 def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue) -> Worker:
+    from grader.sandbox import process
+
     ours, theirs = socket.socketpair()
+    channel = None if session.config.getoption("--grader-in-process", False) else process.fork_server_channel()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -199,13 +176,15 @@ def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQu
         ours.close()
         code = 1
         try:
-            _forget_inherited_sandbox()
+            process.use_fork_server_channel(channel)
             _serve(session, groups, work, theirs)
             code = 0
         finally:
-            _stop_sandbox()
+            process.stop_sandbox()
             os._exit(code)
     theirs.close()
+    if channel is not None:
+        channel.close()
     return Worker(pid, ours)
 
 
@@ -316,18 +295,3 @@ def _items_taken(groups: list[list[pytest.Item]], take: Any) -> Iterator[tuple[p
         following = next_group()
         yield group[-1], following[0] if following else None
         group = following
-
-
-def _forget_inherited_sandbox() -> None:
-    """A forked worker starts its own fork server: the session's (inherited here) serves the session only."""
-    from grader.sandbox import process
-
-    process._SERVER = None
-    process._LIVE.clear()
-
-
-def _stop_sandbox() -> None:
-    """Stop this worker's fork server and its spare student process (``os._exit`` skips atexit)."""
-    from grader.sandbox import process
-
-    process._shutdown()

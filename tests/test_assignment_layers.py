@@ -169,6 +169,23 @@ class TwoLayerNet(TwoLayerNet):
         self.params["W1"] = np.zeros((input_size, hidden_size))
         self.params["W2"] = np.zeros((hidden_size, output_size))
 '''
+# An Affine whose backward also takes an SGD step on W (the network's own array), and a Flatten that never records
+# the input's shape.
+AFFINE_STEPS = '''
+class Affine(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.W -= 0.1 * self.dW
+        return dx
+'''
+FLATTEN_NO_SHAPE = '''
+class Flatten:
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout
+'''
 
 FAILED, ANY = ("failed",), ("passed", "failed")
 ALSO_FIX_AFFINE = "TwoLayerNet fails even with correct layers in place of yours; your Affine fails its own checks too"
@@ -197,16 +214,18 @@ PLANTED: Planted = {
         "Relu/backward-leaves-dout": (FAILED, "Relu.backward(dout) modified dout in place"),
         "Dropout/backward-uses-mask": (FAILED, "must reuse the mask drawn in forward"),
         "Dropout/test-mode": (FAILED, "test mode returns x unscaled"),
-        "SoftmaxWithLoss/golden-onehot": (FAILED, checks.NOT_DIVIDED_BY_N),
-        "SoftmaxWithLoss/golden-labels": (FAILED, checks.NOT_DIVIDED_BY_N),
-        "SoftmaxWithLoss/large-logits": (FAILED, checks.NOT_DIVIDED_BY_N),
+        # fair parts: the loss (forward) is right and keeps its points
+        "SoftmaxWithLoss/golden-onehot[backward]": (FAILED, checks.NOT_DIVIDED_BY_N),
+        "SoftmaxWithLoss/golden-labels[backward]": (FAILED, checks.NOT_DIVIDED_BY_N),
+        "SoftmaxWithLoss/large-logits[backward]": (FAILED, checks.NOT_DIVIDED_BY_N),
         "SoftmaxWithLoss/gradcheck": (FAILED, "the division by `batch_size` is missing"),
     }),
     "flatdx_nomax_no_sigmoid_grad": (ISOLATED + AFFINE_FLAT_DX + SOFTMAX_LOSS_NO_MAX + TWO_LAYER_NO_SIGMOID_GRAD, {
         "Affine/golden-4d[dx]": (FAILED, "dx is returned flattened to (N, D)"),
         "Affine/fresh[dx]": (FAILED, "dx is returned flattened to (N, D)"),
         "Affine/backward-gradcheck": (FAILED, "still flattened to (N, D)"),
-        "SoftmaxWithLoss/large-logits": (FAILED, "subtract the max before exponentiating?"),
+        "SoftmaxWithLoss/large-logits[forward]": (FAILED, "subtract the max before exponentiating?"),
+        "SoftmaxWithLoss/large-logits[backward]": (FAILED, None),
         "TwoLayerNet/gradient": (FAILED, "the gradients of W1, b1 are wrong (W2, b2 are right)"),
         "TwoLayerNet/gradcheck": (FAILED, "the gradients of W1, b1 are wrong (W2, b2 are right)"),
         "TwoLayerNet/learns-digits": (ANY, None),
@@ -231,6 +250,20 @@ PLANTED: Planted = {
         "Affine/golden-4d[db]": (FAILED, "(mean instead of sum over the batch?)"),
         "Affine/fresh[db]": (FAILED, "(mean instead of sum over the batch?)"),
         "Affine/params-gradcheck[db]": (FAILED, None),
+    }),
+    # Fair parts: Flatten keeps its forward's points; TwoLayerNet (on the student's Affine, which writes into W)
+    # is graded with trusted layers, so params it did not write itself stay Affine's fault only.
+    "affine_steps_flatten_noshape": (REFERENCE + AFFINE_STEPS + FLATTEN_NO_SHAPE, {
+        "Affine/mutation": (FAILED, None),
+        "Flatten/golden[backward]": (FAILED, "still flattened to (N, D)"),
+        "Flatten/fresh[backward]": (FAILED, "still flattened to (N, D)"),
+    }),
+    # Issue 9's leak: a transposed dW used to cost TwoLayerNet/params-honoured too; with trusted layers it does not.
+    "dwT_seen_by_net": (REFERENCE + AFFINE_DW_TRANSPOSED, {
+        "Affine/golden-2d[dW]": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/golden-4d[dW]": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/fresh[dW]": (FAILED, "dW is transposed: use x.T @ dout"),
+        "Affine/params-gradcheck[dW]": (FAILED, "the shape is the transpose"),
     }),
     # ... unless its own gradient is wrong too: then the message says both.
     "dbmean_and_net_gradient": (REFERENCE + AFFINE_DB_MEAN + TWO_LAYER_NO_SIGMOID_GRAD, {
@@ -266,6 +299,13 @@ def test_convergence_failure_carries_both_loss_curves(results):
     steps = checks.DIGITS_STEPS // checks.CURVE_EVERY
     assert len(details["student"]) == len(details["reference"]) == steps
     assert all(isinstance(v, float) for v in details["student"] + details["reference"])
+
+
+def test_a_flatten_without_the_shape_keeps_its_forward_points(results):
+    sub = results["affine_steps_flatten_noshape"]
+    flatten = [c for c in sub["checks"] if c["component"] == "Flatten"]
+    assert sum(c["score"] for c in flatten) == pytest.approx(0.375 + 0.375 + 0.5)
+    assert sub["score"] == pytest.approx(40 - 0.5 - 2 * 0.375)
 
 
 def test_isolated_layers_keep_twolayernet_on_the_reference_layers():

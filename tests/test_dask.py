@@ -1,14 +1,17 @@
 """``grader grade ... --scheduler tcp://HOST:PORT`` on a real Dask cluster started here: a scheduler and two
 workers (the ``dask scheduler`` and ``dask worker`` command lines, no nanny), graded through the CLI in a
 subprocess. results.json must be the local run's, byte for byte but for its ``generated_at`` time stamp, also
-when a worker is killed in the middle of a submission (the scheduler runs that task again on the other worker).
-Without ``--scheduler`` neither dask nor distributed is imported.
+when a worker is killed in the middle of a submission (the scheduler runs that task again on the other worker)
+and when the workers' student processes share one core with busy loops (time limits count CPU time). A grading
+machine whose key is not the workers' gets an error. Without ``--scheduler`` neither dask nor distributed is
+imported.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +57,18 @@ def _start_worker(address: str, name: str, root: Path) -> subprocess.Popen:
                    "--local-directory", str(root / name)], root / f"{name}.log")
 
 
+def scheduler_address(info: Path, seconds: float = 60) -> str:
+    """The address in the scheduler's file, once it is written in full (it appears before its contents)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return json.loads(info.read_text())["address"]
+        except (OSError, ValueError, KeyError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("dask")
@@ -61,24 +76,26 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
     procs = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                      "--scheduler-file", str(info)], root / "scheduler.log")]
     try:
-        deadline = time.monotonic() + 60
-        while not info.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
+        address = scheduler_address(info)
         procs += [_start_worker(address, f"worker{i}", root) for i in (1, 2)]
         client = distributed.Client(address, timeout="30s")
         client.wait_for_workers(2, timeout=60)
         yield SimpleNamespace(address=address, client=client, root=root, procs=procs)
         client.close()
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(procs)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    """Terminate, then kill what is still running after 10 s (a worker whose scheduler is gone keeps retrying)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def grade(*args: str, scheduler: str | None = None, python: tuple[str, ...] = ()) -> subprocess.Popen:
@@ -188,7 +205,7 @@ def test_crunch(student):
     assert student.crunch(0.6) == 0.6, "crunch(0.6) should return 0.6"
 
 
-@check("nap", "golden", points=1, timeout=1)
+@check("nap", "golden", points=1, timeout=0.5)
 def test_nap(student):
     assert student.nap(0.2) == 0.2, "nap(0.2) should return 0.2"
 
@@ -258,8 +275,8 @@ def test_a_busy_worker_gives_the_verdicts_of_an_idle_machine(cluster, busy_worke
     write_py(klass / "naps.py", CRUNCH.replace("time.sleep(seconds)", "time.sleep(100 * seconds)"))
     local, remote = tmp_path / "local", tmp_path / "remote"
     on_cluster = grade(str(assignment), str(klass), "--out", str(remote), scheduler=cluster.address)
-    remote_results = finish(on_cluster, remote)[0]
-    expected = finish(grade(str(assignment), str(klass), "--out", str(local), "--jobs", "1"), local)[0]
+    here = grade(str(assignment), str(klass), "--out", str(local), "--jobs", "1")
+    remote_results, expected = finish(on_cluster, remote)[0], finish(here, local)[0]
     assert without_timestamp(remote_results) == without_timestamp(expected)
     subs = {s["id"]: s for s in json.loads(remote_results)["submissions"]}
     assert subs["fair"]["score"] == 3, subs["fair"]
@@ -282,6 +299,35 @@ def test_a_worker_with_another_key_refuses_to_grade(cluster, tmp_path: Path) -> 
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "has another grading key than the grading machine" in lines[0], proc.stderr
     assert "GRADER_SECRET_FILE=" in lines[0] and "7a7a" not in proc.stderr  # the fix; never the key
+
+
+@pytest.mark.slow
+def test_a_worker_that_cannot_confine_student_code_refuses_to_grade(tmp_path: Path) -> None:
+    """A worker where student code would get rlimits only (no namespaces: made as in test_sandbox_weak.py) grades
+    nothing, and the run stops with the worker's reason; the grading machine's own confinement is not asked."""
+    from tests.test_sandbox_weak import NO_NAMESPACES
+
+    probe = subprocess.run(["unshare", "-Ur", "sh", "-c", NO_NAMESPACES, "sh", "true"], capture_output=True)
+    if shutil.which("unshare") is None or shutil.which("setpriv") is None or probe.returncode != 0:
+        pytest.skip("cannot make a place without namespaces here (unshare -Ur)")
+    info = tmp_path / "scheduler.json"
+    procs = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                     "--scheduler-file", str(info)], tmp_path / "scheduler.log")]
+    try:
+        address = scheduler_address(info)
+        procs.append(_start(["unshare", "-Ur", "sh", "-c", NO_NAMESPACES, "sh", DASK, "worker", address, "--nthreads",
+                             "1", "--no-nanny", "--no-dashboard", "--local-directory", str(tmp_path / "weak")],
+                            tmp_path / "weak.log"))
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        sub = write_py(tmp_path / "a.py", reference_source("numerical"))
+        proc = grade("numerical", str(sub), "--out", str(tmp_path / "o"), scheduler=address)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        stop(procs)
+    assert proc.returncode == 2, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot confine student code: student code would run with rlimits only" in lines[0]
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:

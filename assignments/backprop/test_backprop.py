@@ -6,9 +6,10 @@ hidden starts with a majority rule (grader/convergence.py: the reference converg
 a student whose first epochs follow the reference's is decided after those epochs).
 """
 import numpy as np
+import pytest
 
 from grader import convergence
-from grader.checks import check, fail
+from grader.checks import CheckFailed, check, fail
 from grader.partial import graded_alone
 from grader.compare import as_array, assert_close, assert_scalar_close, assert_unchanged
 from grader.gradcheck import numeric_gradient
@@ -27,20 +28,35 @@ def _uniform(seed: int, *shape: int) -> np.ndarray:
     return hidden_rng(seed).uniform(-1.0, 1.0, size=shape)
 
 
+def _tuple_of(result, what: str, n: int) -> list:
+    """A student's returned tuple of ``n`` values (not converted)."""
+    if not isinstance(result, (tuple, list)) or len(result) != n:
+        fail(f"{what} should return a tuple of {n} weight matrices, got {type(result).__name__}"
+             + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    return list(result)
+
+
 def _weights(result, what: str, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
     """A student's returned tuple of weight matrices, converted and shape-checked."""
-    if not isinstance(result, (tuple, list)) or len(result) != len(shapes):
-        fail(f"{what} should return a tuple of {len(shapes)} weight matrices, got {type(result).__name__}"
-             + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
-    return [as_array(w, what=f"{what}[{i}]", shape=s) for i, (w, s) in enumerate(zip(result, shapes))]
+    return [as_array(w, what=f"{what}[{i}]", shape=s) for i, (w, s) in enumerate(zip(_tuple_of(result, what, len(shapes)),
+                                                                                     shapes))]
 
 
-def _assert_weights(got, expected, what: str, variants: dict[str, tuple] | None = None) -> None:
-    shapes = [np.shape(e) for e in expected]
-    got = _weights(got, what, shapes)
+def _assert_weights(got, expected, what: str, variants: dict[str, tuple] | None = None,
+                    only: int | None = None) -> None:
+    """Each returned matrix against ``expected``; ``only`` (an index, for fair parts): just that one."""
+    got = _tuple_of(got, what, len(expected))
     for i, (g, e) in enumerate(zip(got, expected)):
+        if only is not None and i != only:
+            continue
+        g = as_array(g, what=f"{what}[{i}]", shape=np.shape(e))
         per_matrix = {cause: alt[i] for cause, alt in (variants or {}).items()}
         assert_close(g, e, what=f"{what}: returned W{i + 1}", rtol=1e-7, atol=1e-10, variants=per_matrix)
+
+
+BACKWARD_PARTS, UPDATE_PARTS = ("dW1", "dW2"), ("W1", "W2")
+"""Fair parts: each returned matrix (dW1 and dW2 of mlp_backward, the new W1 and W2 of mlp_update) is credited by
+checks of its own, so a bug in one costs only its share."""
 
 
 # ---------------------------------------------------------------- the seed-004 MLP
@@ -62,34 +78,52 @@ def _fresh_mlp(seed: int):
     return rng.normal(size=3), rng.normal(size=(4, 3)), rng.normal(size=(2, 4)), rng.uniform(0.1, 0.9, size=2)
 
 
-def _forward_pair(student, x, W1, W2, what):
+FORWARD_PARTS = ("h", "o")
+"""Fair parts: h and o of mlp_forward are credited by checks of their own. o is right when it is the reference's o
+or sigmoid(W2 @ h) of the student's own h, so a wrong hidden layer costs only h's share."""
+
+
+def _forward_part(student, x, W1, W2, what: str, part: str, h_variants: dict[str, np.ndarray] | None = None) -> None:
+    """``part`` ("h" or "o") of ``mlp_forward(x, W1, W2)`` against the reference."""
     result = student.mlp_forward(x, W1, W2)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{what} should return the pair (h, o), got {type(result).__name__}")
-    return (as_array(result[0], what=f"{what}: h", shape=(W1.shape[0],)),
-            as_array(result[1], what=f"{what}: o", shape=(W2.shape[0],)))
+    h_ref, o_ref = ref.mlp_forward(x, W1, W2)
+    if part == "h":
+        h = as_array(result[0], what=f"{what}: h", shape=(W1.shape[0],))
+        assert_close(h, h_ref, what=f"{what}: h", variants=h_variants)
+        return
+    o = as_array(result[1], what=f"{what}: o", shape=(W2.shape[0],))
+    if _is_output_of_own_hidden(o, result[0], W2):
+        return
+    assert_close(o, o_ref, what=f"{what}: o")
+
+
+def _is_output_of_own_hidden(o: np.ndarray, h_value, W2: np.ndarray) -> bool:
+    """Is ``o`` sigmoid(W2 @ h) for the student's own (possibly wrong) ``h``?"""
+    try:
+        h = as_array(h_value, what="h", shape=(W2.shape[1],))
+    except CheckFailed:
+        return False
+    return bool(np.all(np.isfinite(h))) and bool(np.allclose(o, ref.sigmoid(W2 @ h), rtol=1e-7, atol=1e-10))
 
 
 @check("mlp_forward", "golden", points=1.5)
-def test_mlp_forward_golden_seed(student):
+@pytest.mark.parametrize("part", FORWARD_PARTS)
+def test_mlp_forward_golden_seed(student, part):
     """The lecture's network: h = [0.51998934, 0.52747230], o = [0.60944600, 0.66384491]."""
     x, _, W1, W2 = _seed()
-    h, o = _forward_pair(student, x, W1, W2, "mlp_forward(x, W1, W2) on the lecture example")
-    h_ref, o_ref = ref.mlp_forward(x, W1, W2)
-    assert_close(h, h_ref, what="mlp_forward: h on the lecture example",
-                 variants={"h is W1 @ x without the sigmoid": W1 @ x,
-                           "x @ W1 instead of W1 @ x: weights are (out, in)": ref.sigmoid(x @ W1)})
-    assert_close(o, o_ref, what="mlp_forward: o on the lecture example")
+    _forward_part(student, x, W1, W2, "mlp_forward(x, W1, W2) on the lecture example", part,
+                  h_variants={"h is W1 @ x without the sigmoid": W1 @ x,
+                              "x @ W1 instead of W1 @ x: weights are (out, in)": ref.sigmoid(x @ W1)})
 
 
 @check("mlp_forward", "golden", points=1, hidden=True)
-def test_mlp_forward_fresh(student):
+@pytest.mark.parametrize("part", FORWARD_PARTS)
+def test_mlp_forward_fresh(student, part):
     """3 inputs, 4 hidden units, 2 outputs: shapes other than the lecture's 2x2."""
     x, W1, W2, _ = _fresh_mlp(11)
-    h, o = _forward_pair(student, x, W1, W2, "mlp_forward(x, W1, W2) with W1 (4, 3), W2 (2, 4)")
-    h_ref, o_ref = ref.mlp_forward(x, W1, W2)
-    assert_close(h, h_ref, what="mlp_forward: h with W1 (4, 3)")
-    assert_close(o, o_ref, what="mlp_forward: o with W2 (2, 4)")
+    _forward_part(student, x, W1, W2, "mlp_forward(x, W1, W2) with W1 (4, 3), W2 (2, 4)", part)
 
 
 def _assert_inputs_unchanged(student, name: str, args: tuple, names: str) -> None:
@@ -142,30 +176,35 @@ def _backward_variants(x, t, W1, W2) -> dict[str, tuple]:
 
 
 @check("mlp_backward", "golden", points=1.5)
-def test_mlp_backward_golden_seed(student):
+@pytest.mark.parametrize("part", BACKWARD_PARTS)
+def test_mlp_backward_golden_seed(student, part):
     """dW1 and dW2 on the lecture example."""
     x, t, W1, W2 = _seed()
     expected = ref.mlp_backward(x, t, W1, W2)
     graded_alone(student, ("mlp_forward",), lambda: _assert_weights(
         student.mlp_backward(x, t, W1, W2), expected,
         "mlp_backward(x, t, W1, W2) on the lecture example",
-        variants=_backward_variants(x, t, W1, W2)))
+        variants=_backward_variants(x, t, W1, W2), only=BACKWARD_PARTS.index(part)))
 
 
 @check("mlp_backward", "gradcheck", points=1)
-def test_mlp_backward_gradcheck(student):
-    """dW1, dW2 against central differences of the loss, on a 3-4-2 network."""
+@pytest.mark.parametrize("part", BACKWARD_PARTS)
+def test_mlp_backward_gradcheck(student, part):
+    """dW1 or dW2 against central differences of the loss, on a 3-4-2 network."""
     x, W1, W2, t = _fresh_mlp(13)
-    num1 = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, w, W2)[1], t), W1.copy())
-    num2 = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, W1, w)[1], t), W2.copy())
+    index = BACKWARD_PARTS.index(part)
+    if index == 0:
+        numeric = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, w, W2)[1], t), W1.copy())
+    else:
+        numeric = numeric_gradient(lambda w: ref.mlp_loss(ref.mlp_forward(x, W1, w)[1], t), W2.copy())
     variants = _backward_variants(x, t, W1, W2)
 
     def body() -> None:
-        got = _weights(student.mlp_backward(x, t, W1, W2), "mlp_backward(x, t, W1, W2)", [W1.shape, W2.shape])
-        assert_close(got[1], num2, what="mlp_backward: dW2 vs finite differences of the loss", rtol=1e-5,
-                     atol=1e-9, variants={k: v[1] for k, v in variants.items()})
-        assert_close(got[0], num1, what="mlp_backward: dW1 vs finite differences of the loss", rtol=1e-5,
-                     atol=1e-9, variants={k: v[0] for k, v in variants.items()})
+        what = "mlp_backward(x, t, W1, W2)"
+        got = as_array(_tuple_of(student.mlp_backward(x, t, W1, W2), what, 2)[index], what=f"{what}[{index}]",
+                       shape=numeric.shape)
+        assert_close(got, numeric, what=f"mlp_backward: {part} vs finite differences of the loss", rtol=1e-5,
+                     atol=1e-9, variants={k: v[index] for k, v in variants.items()})
 
     graded_alone(student, ("mlp_forward",), body)
 
@@ -185,29 +224,31 @@ def _update_variants(x, t, W1, W2, lr) -> dict[str, tuple]:
             "W2 was updated before dW1 was computed: compute both gradients first": (W1 - lr * dW1_late, W2_new)}
 
 
-def _update_case(student, x, t, W1, W2, lr: float, what: str) -> None:
+def _update_case(student, x, t, W1, W2, lr: float, what: str, part: str) -> None:
     """mlp_update is graded on its own logic: if it fails with the student's own mlp_backward/mlp_forward but
     passes with trusted ones swapped in, only those helpers' checks pay for their bugs."""
     expected = ref.mlp_update(x, t, W1, W2, lr)
 
     def body() -> None:
         _assert_weights(student.mlp_update(x, t, W1, W2, lr), expected, what,
-                        variants=_update_variants(x, t, W1, W2, lr))
+                        variants=_update_variants(x, t, W1, W2, lr), only=UPDATE_PARTS.index(part))
 
     graded_alone(student, ("mlp_backward", "mlp_forward"), body)
 
 
 @check("mlp_update", "golden", points=1.5)
-def test_mlp_update_golden_seed(student):
+@pytest.mark.parametrize("part", UPDATE_PARTS)
+def test_mlp_update_golden_seed(student, part):
     """The lecture's step: W2 = [[0.43703857, 0.38685205], [0.69629578, 0.59624247]]."""
     _update_case(student, *_seed(), SEED_LR,
-                 "mlp_update(x, t, W1, W2, lr=0.5) on the lecture example")
+                 "mlp_update(x, t, W1, W2, lr=0.5) on the lecture example", part)
 
 
 @check("mlp_update", "golden", points=1, hidden=True)
-def test_mlp_update_fresh(student):
+@pytest.mark.parametrize("part", UPDATE_PARTS)
+def test_mlp_update_fresh(student, part):
     x, W1, W2, t = _fresh_mlp(14)
-    _update_case(student, x, t, W1, W2, 0.3, "mlp_update(x, t, W1, W2, lr=0.3), 3-4-2 net")
+    _update_case(student, x, t, W1, W2, 0.3, "mlp_update(x, t, W1, W2, lr=0.3), 3-4-2 net", part)
 
 
 @check("mlp_update", "mutation", points=0.5)

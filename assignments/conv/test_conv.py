@@ -14,6 +14,7 @@ import ast
 from typing import Any, Callable
 
 import numpy as np
+import pytest
 
 from grader import partial
 from grader.checks import CheckFailed, check, fail
@@ -242,43 +243,64 @@ def _per_output_sums(x: np.ndarray, K: int) -> np.ndarray:
     return np.array([np.sum(x[i:i + K]) for i in range(len(x) - K + 1)])
 
 
+CONV1D_GRADS = ("dx", "dw", "db")
+"""Fair parts: dx, dw and db of conv1d_backward are credited by checks of their own (a wrong db costs only db's share)."""
+
+
 def _backward_parts(student, x, w, dout, what) -> tuple[np.ndarray, np.ndarray, float]:
     dx, dw, db = _pair(student.conv1d_backward(x, w, dout), what, 3)
     return (as_array(dx, f"{what}: dx"), as_array(dw, f"{what}: dw"), as_scalar(db, f"{what}: db"))
 
 
-def _assert_conv1d_backward(student, x, w, dout, what: str) -> None:
-    dx, dw, db = _backward_parts(student, x, w, dout, what)
+def _backward_part(student, x, w, dout, what: str, part: str) -> Any:
+    """One of conv1d_backward's results (``part``: dx, dw or db), converted; the others are not looked at."""
+    value = _pair(student.conv1d_backward(x, w, dout), what, 3)[CONV1D_GRADS.index(part)]
+    return as_scalar(value, f"{what}: db") if part == "db" else as_array(value, f"{what}: {part}")
+
+
+def _assert_conv1d_backward(student, x, w, dout, what: str, part: str | None = None) -> None:
+    """dx, dw and db against the reference (``part``: only that one)."""
     e_dx, e_dw, e_db = ref.conv1d_backward(x, w, dout)
-    dw_variants = {"dw has the wrong sign": -e_dw}
-    if len(w) == len(dout):  # the notes' per-output sums only fit when K == L - K + 1
-        dw_variants[PER_OUTPUT_SUMS] = dout * _per_output_sums(x, len(w))
-    assert_close(dw, e_dw, what=f"{what}: dw", variants=dw_variants, inputs={"x": x, "w": w, "dout": dout})
-    assert_scalar_close(db, e_db, what=f"{what}: db",
-                        variants={DB_MEAN_1D: float(np.mean(dout)), "db has the wrong sign": -e_db})
-    assert_close(dx, e_dx, what=f"{what}: dx",
-                 variants={"dx has the wrong sign": -e_dx,
-                           "dx uses the kernel flipped: dx[m] = sum_i dout[i] * w[m - i]": ref.conv1d_backward(x, w[::-1], dout)[0]})
+    if part is None:
+        dx, dw, db = _backward_parts(student, x, w, dout, what)
+    else:
+        dx = dw = db = _backward_part(student, x, w, dout, what, part)
+    if part in (None, "dw"):
+        dw_variants = {"dw has the wrong sign": -e_dw}
+        if len(w) == len(dout):  # the notes' per-output sums only fit when K == L - K + 1
+            dw_variants[PER_OUTPUT_SUMS] = dout * _per_output_sums(x, len(w))
+        assert_close(dw, e_dw, what=f"{what}: dw", variants=dw_variants, inputs={"x": x, "w": w, "dout": dout})
+    if part in (None, "db"):
+        assert_scalar_close(db, e_db, what=f"{what}: db",
+                            variants={DB_MEAN_1D: float(np.mean(dout)), "db has the wrong sign": -e_db})
+    if part in (None, "dx"):
+        assert_close(dx, e_dx, what=f"{what}: dx",
+                     variants={"dx has the wrong sign": -e_dx,
+                               "dx uses the kernel flipped: dx[m] = sum_i dout[i] * w[m - i]":
+                                   ref.conv1d_backward(x, w[::-1], dout)[0]})
 
 
 @check("conv1d_backward", "golden", points=1.5)
-def test_conv1d_backward_golden_seed(student, golden):
+@pytest.mark.parametrize("part", CONV1D_GRADS)
+def test_conv1d_backward_golden_seed(student, golden, part):
     """The notes' example with dout = dL/dy of the MSE: dw = [2.5333333, 1.74, 1.06], db = 3.4."""
     case = golden("conv1d_backward/seed")
     _assert_conv1d_backward(student, case.inputs["x"], case.inputs["w"], case.inputs["dout"],
-                            "conv1d_backward(x, w, dout) on the notes' example")
+                            "conv1d_backward(x, w, dout) on the notes' example", part)
 
 
 @check("conv1d_backward", "golden", points=1.5, hidden=True)
-def test_conv1d_backward_golden_fresh(student, golden):
+@pytest.mark.parametrize("part", CONV1D_GRADS)
+def test_conv1d_backward_golden_fresh(student, golden, part):
     """x (9,), w (4,): other shapes than the notes'."""
     case = golden("conv1d_backward/random")
     _assert_conv1d_backward(student, case.inputs["x"], case.inputs["w"], case.inputs["dout"],
-                            "conv1d_backward(x, w, dout) with x (9,), w (4,)")
+                            "conv1d_backward(x, w, dout) with x (9,), w (4,)", part)
 
 
 @check("conv1d_backward", "gradcheck", points=1.5)
-def test_conv1d_backward_gradcheck(student):
+@pytest.mark.parametrize("part", CONV1D_GRADS)
+def test_conv1d_backward_gradcheck(student, part):
     """dx, dw, db against central differences of sum(conv1d(x, w, b) * dout), random dout.
 
     The forward differentiated is the reference's conv1d (run in the judge), so a broken conv1d costs
@@ -287,11 +309,14 @@ def test_conv1d_backward_gradcheck(student):
     rng = hidden_rng(121)
     x, w, dout = rng.standard_normal(8), rng.standard_normal(3), rng.standard_normal(6)
     what = "conv1d_backward(x, w, dout)"
-    dx, dw, db = _backward_parts(student, x, w, dout, what)
-    check_gradient(dw, lambda v: np.sum(ref.conv1d(x, v, 0.0) * dout), w, what=f"{what}: dw", rng=rng)
-    check_gradient(np.array([db]), lambda v: np.sum(ref.conv1d(x, w, v) * dout), np.zeros(1), what=f"{what}: db", rng=rng,
-                   batch_size=len(dout))
-    check_gradient(dx, lambda v: np.sum(ref.conv1d(v, w, 0.0) * dout), x, what=f"{what}: dx", rng=rng)
+    got = _backward_part(student, x, w, dout, what, part)
+    if part == "dw":
+        check_gradient(got, lambda v: np.sum(ref.conv1d(x, v, 0.0) * dout), w, what=f"{what}: dw", rng=rng)
+    elif part == "db":
+        check_gradient(np.array([got]), lambda v: np.sum(ref.conv1d(x, w, v) * dout), np.zeros(1),
+                       what=f"{what}: db", rng=rng, batch_size=len(dout))
+    else:
+        check_gradient(got, lambda v: np.sum(ref.conv1d(v, w, 0.0) * dout), x, what=f"{what}: dx", rng=rng)
 
 
 @check("conv1d_backward", "mutation", points=1)
@@ -707,39 +732,53 @@ def test_convolution_golden_forward(student, golden):
     graded_alone(student, "Convolution", LAYER_HELPERS, body)
 
 
+CONV_GRADS = ("dx", "dW", "db")
+"""Fair parts: dx, dW and db of Convolution.backward are credited by checks of their own (a wrong db costs only db's
+share; forward is credited by its own checks)."""
+
+
+def _conv_backward_part(layer: Any, dout: np.ndarray, expected: dict[str, np.ndarray], what: str, part: str) -> None:
+    """``part`` (dx, dW or db) of a student layer whose forward has run, after backward(dout), against ``expected``."""
+    N, _, oh, ow = dout.shape
+    dx = layer.backward(dout)
+    if part == "db":
+        assert_close(layer.db, expected["db"], what=f"{what}: db", batch_size=N * oh * ow,
+                     variants={"db sums over the batch only: sum dout over axes (0, 2, 3)": dout.sum(axis=0),
+                               "db sums over the positions only: sum dout over axes (0, 2, 3), the batch too":
+                                   dout.sum(axis=(2, 3)),
+                               "db is averaged: the bias is added at every position of every image, so db is "
+                               "the sum of dout over axes (0, 2, 3)": dout.mean(axis=(0, 2, 3))})
+    elif part == "dW":
+        e_dW = expected["dW"]
+        dW_variants = {FLIPPED_2D: e_dW[:, :, ::-1, ::-1], "dW has the wrong sign": -e_dW}
+        if e_dW.shape[2] == e_dW.shape[3]:
+            dW_variants[TRANSPOSED_2D] = e_dW.transpose(0, 1, 3, 2)
+        assert_close(layer.dW, e_dW, what=f"{what}: dW", variants=dW_variants, batch_size=N)
+    else:
+        assert_close(dx, expected["dx"], what=f"{what}: dx", batch_size=N,
+                     variants={"dx has the wrong sign": -expected["dx"]})
+
+
 @check("Convolution", "golden", points=1.5)
-def test_convolution_golden_backward(student, golden):
+@pytest.mark.parametrize("part", CONV_GRADS)
+def test_convolution_golden_backward(student, golden, part):
     """backward(dout) on the store's cases: dx, and dW, db (db sums dout over the batch AND the positions)."""
 
     def body() -> None:
         for name in ("Convolution/basic", "Convolution/stride_pad"):
             case = golden(name)
             x, W, b, stride, pad = _conv_case(case.inputs)
-            dout = case.inputs["dout"]
-            N, _, oh, ow = dout.shape
             layer = student.Convolution(W, b, stride, pad)
             layer.forward(x)
-            what = f"Convolution(W {W.shape}, stride={stride}, pad={pad}).backward(dout)"
-            dx = layer.backward(dout)
-            assert_close(layer.db, case.outputs["db"], what=f"{what}: db", batch_size=N * oh * ow,
-                         variants={"db sums over the batch only: sum dout over axes (0, 2, 3)": dout.sum(axis=0),
-                                   "db sums over the positions only: sum dout over axes (0, 2, 3), the batch too":
-                                       dout.sum(axis=(2, 3)),
-                                   "db is averaged: the bias is added at every position of every image, so db is "
-                                   "the sum of dout over axes (0, 2, 3)": dout.mean(axis=(0, 2, 3))})
-            e_dW = case.outputs["dW"]
-            dW_variants = {FLIPPED_2D: e_dW[:, :, ::-1, ::-1], "dW has the wrong sign": -e_dW}
-            if W.shape[2] == W.shape[3]:
-                dW_variants[TRANSPOSED_2D] = e_dW.transpose(0, 1, 3, 2)
-            assert_close(layer.dW, e_dW, what=f"{what}: dW", variants=dW_variants, batch_size=N)
-            assert_close(dx, case.outputs["dx"], what=f"{what}: dx", batch_size=N,
-                         variants={"dx has the wrong sign": -case.outputs["dx"]})
+            _conv_backward_part(layer, case.inputs["dout"], case.outputs,
+                                f"Convolution(W {W.shape}, stride={stride}, pad={pad}).backward(dout)", part)
 
     graded_alone(student, "Convolution", LAYER_HELPERS, body)
 
 
 @check("Convolution", "gradcheck", points=2, timeout=30)
-def test_convolution_gradcheck(student):
+@pytest.mark.parametrize("part", CONV_GRADS)
+def test_convolution_gradcheck(student, part):
     """dx, dW, db against central differences of the specified forward (the reference's Convolution, in the
     judge), sum(forward(x) * dout) with a random dout (stride 1, padding 1): directional screening plus sampled
     elements."""
@@ -757,11 +796,15 @@ def test_convolution_gradcheck(student):
         out = as_array(layer.forward(x), f"{what}.forward(x)", shape=(2, 3, 6, 5))
         dout = rng.standard_normal(out.shape)
         dx = layer.backward(dout)
-        dW, db = layer.dW, layer.db
-        param_gradcheck(lambda v: forward_with(v, b), dW, W, dout=dout, what=f"{what}: dW", rng=rng, batch_size=2)
-        param_gradcheck(lambda v: forward_with(W, v), db, b, dout=dout, what=f"{what}: db", rng=rng, batch_size=60)
-        param_gradcheck(ref.Convolution(W, b, stride, pad).forward, dx, x, dout=dout, what=f"{what}: dx", rng=rng,
-                        batch_size=2)
+        if part == "dW":
+            param_gradcheck(lambda v: forward_with(v, b), layer.dW, W, dout=dout, what=f"{what}: dW", rng=rng,
+                            batch_size=2)
+        elif part == "db":
+            param_gradcheck(lambda v: forward_with(W, v), layer.db, b, dout=dout, what=f"{what}: db", rng=rng,
+                            batch_size=60)
+        else:
+            param_gradcheck(ref.Convolution(W, b, stride, pad).forward, dx, x, dout=dout, what=f"{what}: dx",
+                            rng=rng, batch_size=2)
 
     graded_alone(student, "Convolution", LAYER_HELPERS, body)
 
@@ -822,13 +865,18 @@ def _pool_case(inputs: dict) -> tuple:
     return tuple(inputs[k] for k in ("x", "pool_h", "pool_w", "stride", "pad"))
 
 
-def _assert_pooling(student, x, ph, pw, stride, pad, dout=None) -> None:
+def _assert_pooling(student, x, ph, pw, stride, pad, dout=None, part: str | None = None) -> None:
+    """forward(x), and backward(dout) when ``dout`` is given, against the reference (``part``: only that one;
+    backward is always called after forward)."""
     layer = student.Pooling(ph, pw, stride, pad)
     what = f"Pooling({ph}, {pw}, stride={stride}, pad={pad})"
     expected_layer = ref.Pooling(ph, pw, stride, pad)
-    assert_close(layer.forward(x), expected_layer.forward(x), what=f"{what}.forward(x {x.shape})",
-                 variants={AVERAGE_POOL: _average_pool(x, ph, pw, stride, pad)})
-    if dout is not None:
+    out = layer.forward(x)
+    expected_out = expected_layer.forward(x)
+    if part != "backward":
+        assert_close(out, expected_out, what=f"{what}.forward(x {x.shape})",
+                     variants={AVERAGE_POOL: _average_pool(x, ph, pw, stride, pad)})
+    if dout is not None and part != "forward":
         assert_close(layer.backward(dout), expected_layer.backward(dout), what=f"{what}.backward(dout)",
                      variants={AVERAGE_BACKWARD: _spread_backward(dout, x.shape, ph, pw, stride, pad, 1 / (ph * pw)),
                                EVERY_POSITION: _spread_backward(dout, x.shape, ph, pw, stride, pad, 1.0)})
@@ -853,12 +901,13 @@ def test_pooling_golden_forward(student, golden):
 
 @check("Pooling", "golden", points=1.5)
 def test_pooling_golden_backward(student, golden):
-    """The gradient goes to each window's maximum only (summed where overlapping windows share it)."""
+    """The gradient goes to each window's maximum only (summed where overlapping windows share it); forward is
+    credited by its own check."""
 
     def body() -> None:
         for name in ("Pooling/basic", "Pooling/overlap_pad"):
             case = golden(name)
-            _assert_pooling(student, *_pool_case(case.inputs), dout=case.inputs["dout"])
+            _assert_pooling(student, *_pool_case(case.inputs), dout=case.inputs["dout"], part="backward")
 
     graded_alone(student, "Pooling", LAYER_HELPERS, body)
 
@@ -878,13 +927,14 @@ def test_pooling_gradcheck(student):
 
 
 @check("Pooling", "golden", points=1, hidden=True)
-def test_pooling_golden_fresh(student):
+@pytest.mark.parametrize("part", ("forward", "backward"))
+def test_pooling_golden_fresh(student, part):
     """3x2 windows with stride 1 (overlapping, not square), 3 channels."""
     x = _distinct(183, (1, 3, 5, 6))
     dout = _fresh(184, 1, 3, 3, 5)
 
     def body() -> None:
-        _assert_pooling(student, x, 3, 2, 1, 0, dout=dout)
+        _assert_pooling(student, x, 3, 2, 1, 0, dout=dout, part=part)
 
     graded_alone(student, "Pooling", LAYER_HELPERS, body)
 

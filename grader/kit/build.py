@@ -37,7 +37,7 @@ from grader.kit.wheel import write_wheel
 
 GRADER = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
-REQUIRES = ["numpy>=1.24", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1"]
+REQUIRES = ["numpy>=1.25", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1"]
 # Judge-side modules a student never needs (the instructor's CLI and the kit builder itself).
 LEFT_OUT = {"cli.py", "__main__.py", "sandbox/trusted.py", "sandbox/standins.py", "kit/build.py", "kit/recording.py", "kit/transform.py",
             "kit/wheel.py", "kit/cli.py", "kit/perturb.py"}
@@ -173,7 +173,9 @@ def _write_checks(assignment: Assignment, folder: Path, packages: tuple[str, ...
         if result.judge_only:
             made["modules"].append(path)
     toml = [f'name = "{assignment.name}"', f"title = {_toml_str(assignment.title)}",
-            f"budget_seconds = {assignment.budget_seconds}", f"memory_mb = {assignment.memory_mb}"]
+            f"budget_seconds = {assignment.budget_seconds}", f"memory_mb = {assignment.memory_mb}",
+            f"packages = {json.dumps(list(assignment.packages))}",
+            "twins = false  # a student's own run has no keyed twins: they need the reference, which the kit lacks"]
     (folder / "assignment.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
     return made
 

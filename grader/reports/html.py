@@ -164,11 +164,11 @@ def write_html_reports(results: dict[str, Any], out_dir: Path) -> list[Path]:
     subs = results.get("submissions") or []
     file_names = model.safe_file_names(str(s["id"]) for s in subs)
     index = out_dir / "index.html"
-    atomic_write_text(index, render_class_page(results, file_names))
+    atomic_write_text(index, render_class_page(results, file_names), durable=False)  # rebuilt by every run
     written = [index]
     for sub in subs:
         page = students_dir / f"{file_names[str(sub['id'])]}.html"
-        atomic_write_text(page, render_student_page(results, sub))
+        atomic_write_text(page, render_student_page(results, sub), durable=False)
         written.append(page)
     return written
 

@@ -12,8 +12,8 @@ backstop of ``WALL_FACTOR`` times the limit ends it. Both give the same verdict,
 ``seconds`` s". On an idle machine a busy loop is stopped after ``seconds`` as before; under load the judge
 waits longer, for the student's share of the CPU.
 
-What is counted: the student process (all its threads) and, under the PID namespace, the keeper that waits
-for it. A child process that student code forks is not counted (it is killed with the tree; the backstop
+What is counted: the process that runs the student's code (all its threads; under the PID namespace the
+keeper's child, not the keeper, which only waits). A child process that student code forks is not counted (it is killed with the tree; the backstop
 bounds it). Where a clock cannot be read (the process is gone), the wall clock decides, as before.
 """
 from __future__ import annotations
@@ -25,32 +25,34 @@ STEP = 0.02  # seconds: the shortest wait between two readings of the clocks
 
 
 def cpu_clock(pid: int) -> int:
-    """The kernel's CPU-time clock of process ``pid`` (CPUCLOCK_SCHED of the whole thread group)."""
+    """The kernel's CPU-time clock of process ``pid`` (CPUCLOCK_SCHED of its whole thread group)."""
     return ((~pid) << 3) | 2
 
 
-def process_tree(keeper: int) -> list[int]:
-    """``keeper`` and its children (under namespaces the student is the keeper's only child)."""
+def student_pid(keeper: int) -> int:
+    """The process that runs the student's code: under namespaces the keeper's only child (the keeper just waits
+    for it), else the keeper itself."""
     try:
         with open(f"/proc/{keeper}/task/{keeper}/children") as fh:
-            return [keeper, *(int(pid) for pid in fh.read().split())]
+            children = [int(pid) for pid in fh.read().split()]
     except (OSError, ValueError):
-        return [keeper]
+        children = []
+    return children[0] if len(children) == 1 else keeper
 
 
 class CpuLimit:
     """One call's limit: ``seconds`` of the student's CPU time, at most ``WALL_FACTOR * seconds`` of wall time."""
 
-    def __init__(self, clocks: list[int], seconds: float) -> None:
-        self.clocks, self.seconds = clocks, seconds
+    def __init__(self, clock: int, seconds: float) -> None:
+        self.clock, self.seconds = clock, seconds
         self.started = time.monotonic()
         self.backstop = self.started + WALL_FACTOR * seconds
         self.cpu_at_start = self._cpu()
 
     def _cpu(self) -> float | None:
         try:
-            return sum(time.clock_gettime(clock) for clock in self.clocks)
-        except OSError:  # a process of the tree is gone: its reply (or its death) is already on the way
+            return time.clock_gettime(self.clock)
+        except OSError:  # the process is gone: its death is already on the way to the judge
             return None
 
     def used(self) -> float:

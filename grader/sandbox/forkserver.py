@@ -9,10 +9,14 @@ socket, one JSON message per packet (file descriptors ride along with ``socket.s
 * ``{"cmd": "hello"}`` -> ``{"pid", "namespaces": bool, "root": bool, "rooted": str, "cgroups": [folders]}``
 * ``{"cmd": "spawn", "config": {...}}`` + [student socket] -> ``{"pid"}`` + [pidfd of the student]
 * ``{"cmd": "reap", "pid", "kill": bool, "grace": s}`` -> ``{"status": raw wait status | null}``
+* ``{"cmd": "channel"}`` -> ``{}`` + [a control socket of its own, for a judge worker forked from the judge]
 * ``{"cmd": "shutdown"}``
 
-Replies come in the order of the requests, so the judge may send a request and read its reply later
-(it does for spawning the spare student process and for killing one whose status it does not need).
+Replies come in the order of the requests, on the socket the request came from, so the judge may send a
+request and read its reply later (it does for spawning the spare student process and for killing one whose
+status it does not need). Judge workers forked from the judge share its fork server, each on a channel of its
+own (one NumPy import and one root per grading run, not one per worker); when a worker's channel closes, its
+student processes are killed. When the judge's own socket closes, the server shuts down.
 
 It is a child subreaper: processes that student code left behind are re-parented to it when their
 parent dies, and it kills them (``sweep``). Once a student process's tree is dead it deletes its
@@ -21,6 +25,7 @@ with the judge (``PR_SET_PDEATHSIG``) and its student processes die with it.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -31,13 +36,15 @@ import sys
 import time
 from typing import Any
 
+# What student code commonly imports, imported once here. Not numpy.testing and unittest(.mock): they more than
+# doubled this list's import time and grow every fork; the rare submission that uses them imports them itself.
 PRELOAD = (
-    "numpy", "numpy.random", "numpy.linalg", "numpy.fft", "numpy.testing", "numpy.lib.stride_tricks",
+    "numpy", "numpy.random", "numpy.linalg", "numpy.fft", "numpy.lib.stride_tricks",
     "math", "cmath", "random", "copy", "collections", "functools", "itertools", "operator", "time", "typing",
     "dataclasses", "json", "pickle", "re", "string", "warnings", "abc", "numbers", "statistics", "heapq",
     "bisect", "fractions", "decimal", "contextlib", "enum", "pathlib", "textwrap", "pprint", "datetime",
     "inspect", "traceback", "io", "gzip", "struct", "glob", "os.path", "tempfile", "csv", "timeit",
-    "unittest", "unittest.mock", "ctypes", "ast",
+    "ctypes", "ast",
 )
 
 
@@ -66,27 +73,59 @@ class ForkServer:
         self.cgroups_left: set[int] = set()  # keepers whose cgroup could not be removed yet
         self.failure = ""  # why the allow-list root could not be built, if it could not
         self.namespaces = bool(rooted) and isolation.probe_namespaces()
+        self.channels: list[socket.socket] = []  # judge workers' control sockets (``cmd_channel``)
+        self.owner: dict[int, socket.socket] = {}  # live keeper pid -> the socket that asked for it
+        self.asking: socket.socket = ctl  # the socket of the request being answered
 
     # ---- main loop
     def loop(self) -> None:
         while True:
-            ready = select.select([self.ctl], [], [], 0.5)[0]
+            ready = select.select([self.ctl, *self.channels], [], [], 0.5)[0]
             self.collect()
             if self.cgroups_left:
                 self.cgroups_left = {pid for pid in self.cgroups_left if not self.cgroups.remove(f"s{pid}")}
-            if not ready:
-                continue
-            try:
-                data, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 4)
-            except OSError:
+            for sock in ready:
+                self.answer(sock)
+
+    def answer(self, sock: socket.socket) -> None:
+        """Read one request from ``sock`` and answer it there; a closed channel ends its judge's processes
+        (the judge's own socket: everything)."""
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+        except OSError:
+            data, fds = b"", []
+        if not data:  # that judge went away
+            if sock is self.ctl:
                 self.shutdown()
-            if not data:  # the judge went away
+            self._drop_channel(sock)
+            return
+        msg = json.loads(data)
+        self.asking = sock
+        reply, out_fds = getattr(self, "cmd_" + msg["cmd"])(msg, fds)
+        try:
+            socket.send_fds(sock, [json.dumps(reply).encode()], out_fds)
+        except OSError:
+            if sock is self.ctl:
                 self.shutdown()
-            msg = json.loads(data)
-            reply, out_fds = getattr(self, "cmd_" + msg["cmd"])(msg, fds)
-            socket.send_fds(self.ctl, [json.dumps(reply).encode()], out_fds)
+            self._drop_channel(sock)
+        finally:
             for fd in out_fds:
                 os.close(fd)
+
+    def cmd_channel(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.channels.append(ours)
+        return {}, [theirs.detach()]
+
+    def _drop_channel(self, sock: socket.socket) -> None:
+        """A judge worker's channel closed: kill the student processes it asked for (reaped by ``collect``,
+        their cgroups and scratch dirs removed at shutdown like any other dead keeper's)."""
+        for pid, owner in list(self.owner.items()):
+            if owner is sock and pid in self.live:
+                self._kill(pid)
+        if sock in self.channels:
+            self.channels.remove(sock)
+        sock.close()
 
     def cmd_hello(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         return {"pid": os.getpid(), "namespaces": self.namespaces, "root": os.getuid() == 0 and not self.rooted.startswith("user"),
@@ -100,6 +139,7 @@ class ForkServer:
         for fd in fds:
             os.close(fd)
         self.live.add(pid)
+        self.owner[pid] = self.asking
         if config.get("scratch"):
             self.scratch[pid] = config["scratch"]
         return {"pid": pid}, [os.pidfd_open(pid)]
@@ -118,6 +158,8 @@ class ForkServer:
         return {"status": self.dead.pop(pid, None)}, []
 
     def cmd_shutdown(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
+        if self.asking is not self.ctl:  # only the judge that started this server stops it
+            return {}, []
         self.shutdown()
         return {}, []  # pragma: no cover - shutdown exits
 
@@ -129,6 +171,8 @@ class ForkServer:
             from grader.sandbox import isolation, runtime
 
             self.ctl.close()
+            for channel in self.channels:
+                channel.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             runtime.ISOLATION = isolation.enter(config, sock_fd, self.cgroups, self.rooted)
             runtime.serve(socket.socket(fileno=sock_fd))
@@ -186,6 +230,7 @@ class ForkServer:
                 return
             if pid in self.live:
                 self.live.discard(pid)
+                self.owner.pop(pid, None)
                 self.dead[pid] = status
         # statuses nobody asks for (the judge died mid-call) are dropped with the server
 
@@ -262,6 +307,8 @@ def main(cfg: dict[str, Any], ctl_fd: int, judge_pid: int) -> None:
         rooted, failure = "", f"{type(exc).__name__}: {exc}"
     sys.path.append(rootfs.SITE if rooted else cfg["site"])
     preload(cfg["drivers"])
+    gc.collect()
+    gc.freeze()  # what is loaded now is never scanned by a student process's collector (no copy-on-write for it)
     server = ForkServer(socket.socket(fileno=ctl_fd), rooted, groups)
     server.failure = failure
     server.loop()

@@ -35,8 +35,8 @@ from typing import Any, Callable, Iterable
 
 from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
 from grader.loaded import LoadedSubmission, LoadNote
-from grader.sandbox import protocol
-from grader.sandbox.cpulimit import CpuLimit, cpu_clock, process_tree
+from grader.sandbox import affinity, protocol
+from grader.sandbox.cpulimit import CpuLimit, cpu_clock, student_pid
 from grader.sandbox.protocol import Encoder, encode_message, recv_frame, send_frame
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ main(cfg, int(sys.argv[2]), int(sys.argv[3]))
 SERVER_MODULES = ("grader.loaded", "grader.sandbox.syscalls", "grader.sandbox.rootfs", "grader.sandbox.cgroups",
                   "grader.sandbox.isolation", "grader.sandbox.forkserver", "grader.sandbox.protocol",
                   "grader.sandbox.registry", "grader.sandbox.drivers", "grader.sandbox.testfns",
-                  "grader.sandbox.runtime")
+                  "grader.sandbox.numpy_rules", "grader.sandbox.runtime")
 
 
 def server_sources() -> dict[str, tuple[bool, str]]:
@@ -110,7 +110,7 @@ class ForkServerClient:
     reply (reading, and handing to their callbacks, the replies to requests posted before it).
     ``student(config)`` keeps a *spare*: the next student process of the same configuration is forked
     and confines itself while the judge grades the current one. A spare holds no submission data
-    (only an empty scratch dir) until it is taken and sent its ``init``; it is sent a ``ping`` when
+    (only an empty scratch dir) until it is taken and sent its ``init``; it is sent a warm-up call when
     forked (a fresh fork's first request is slow: copy-on-write faults), whose reply, read when it is
     taken, also shows that it is confined and serving.
     """
@@ -149,6 +149,20 @@ class ForkServerClient:
         self.pid, self.namespaces, self.root = hello["pid"], hello["namespaces"], hello["root"]
         self.rooted, self.cgroup_folders = hello.get("rooted", ""), hello.get("cgroups", [])
         self.failure = hello.get("failure", "")
+
+    @classmethod
+    def joined(cls, server: "ForkServerClient", channel: socket.socket) -> "ForkServerClient":
+        """A client of ``server`` (the fork server of the judge this process was forked from) on ``channel``, a
+        control socket of its own from :func:`fork_server_channel`. Its student processes die when it closes."""
+        client = cls.__new__(cls)
+        client.token, client.scratch_root, client.proc = server.token, server.scratch_root, None
+        client.permitted = server.permitted
+        client.pid, client.namespaces, client.root = server.pid, server.namespaces, server.root
+        client.rooted, client.failure, client.cgroup_folders = server.rooted, server.failure, []
+        client.sock, client.lock = channel, threading.RLock()
+        client.pending, client.spare = deque(), None
+        client.server_pidfd = os.pidfd_open(server.pid)
+        return client
 
     def _environment(self) -> dict[str, str]:
         """An allow-list: no variable names a path of the grader (a student process inherits these)."""
@@ -225,7 +239,7 @@ class ForkServerClient:
             try:
                 self.spare = self._fork(key, config, scratch_root, "student")
                 with contextlib.suppress(OSError):  # it died already: found out when it is taken
-                    send_frame(self.spare.sock, encode_message({"op": "ping"}))
+                    send_frame(self.spare.sock, _warm_up())
             except StudentCrashed:
                 _release(taken)
                 raise
@@ -277,11 +291,23 @@ class ForkServerClient:
         return reply["status"]
 
     def alive(self) -> bool:
+        if self.proc is None:  # a shared server (``joined``): alive until its pidfd turns readable
+            return self.sock.fileno() >= 0 and not select.select([self.server_pidfd], [], [], 0)[0]
         return self.proc.poll() is None
 
     def terminate(self) -> None:
-        """Stop the server; its student processes (the spare too) die with it (PR_SET_PDEATHSIG)."""
+        """Stop the server; its student processes (the spare too) die with it (PR_SET_PDEATHSIG). A shared
+        server (``joined``) is left running: closing this client's channel ends this client's student processes."""
         spare, self.spare = self.spare, None
+        if self.proc is None:
+            self.sock.close()
+            self.pending.clear()
+            if self.server_pidfd >= 0:
+                os.close(self.server_pidfd)
+                self.server_pidfd = -1
+            if spare is not None:
+                _release(spare)
+            return
         if self.alive():
             try:
                 socket.send_fds(self.sock, [json.dumps({"cmd": "shutdown"}).encode()], [])
@@ -316,8 +342,26 @@ class ForkServerClient:
         return pids
 
 
+_WARM_UP: list[bytes] = []
+
+
+def _warm_up() -> bytes:
+    """The request a spare is sent when forked: a call of a trusted test function on a small array, through the
+    code every call of a check takes (decoding, seeding, the call, encoding, the comparison of its arguments), so
+    that a fresh fork's copy-on-write faults and cold caches are paid while the judge grades the submission
+    before, not in the next submission's first calls (they were 2-4 times slower than the later ones)."""
+    if not _WARM_UP:
+        import numpy as np
+
+        encoder = Encoder()
+        args = encoder.encode([np.linspace(-1.0, 1.0, 12).reshape(3, 4)])
+        _WARM_UP.append(encode_message({"op": "call", "seed": 0, "target": {"$testfn": "quadratic"}, "args": args,
+                                        "kwargs": {"$dict": {}}, "return_args": True}, encoder))
+    return _WARM_UP[0]
+
+
 def _answers_ping(forked: Forked, timeout: float = 30.0) -> bool:
-    """Read a spare's reply to its warm-up ping: False if it died (its set-up failed) or hung."""
+    """Read a spare's reply to its warm-up request: False if it died (its set-up failed) or hung."""
 
     def wait(remaining: float | None) -> None:
         ready = select.select([forked.sock, forked.pidfd], [], [], remaining)[0]
@@ -375,6 +419,71 @@ def _permitted() -> tuple[str, ...]:
     from grader.sandbox import rootfs
 
     return rootfs.permitted()
+
+
+_BOOTED: threading.Event | None = None
+
+
+def boot_fork_server() -> threading.Event | None:
+    """Start this process's fork server in the background (while the judge loads submissions and collects the
+    checks); the returned event is set when it is up (or failed: the first student process then says why). The
+    starting thread then parks for good: a fork server dies with the *thread* that started it
+    (PR_SET_PDEATHSIG), and it must live as long as this process. Once per process (later calls return the same
+    event), from the main thread only (None elsewhere: a Dask worker's task thread lives across tasks, and its
+    fork server is started by the first student process, in that thread)."""
+    global _BOOTED
+    if _BOOTED is not None or threading.current_thread() is not threading.main_thread():
+        return _BOOTED
+    ready = _BOOTED = threading.Event()
+
+    def keep() -> None:
+        try:
+            fork_server()
+        except Exception:  # noqa: BLE001 - the first student process will start one and say what is wrong
+            pass
+        ready.set()
+        threading.Event().wait()
+
+    threading.Thread(target=keep, name="fork-server-keeper", daemon=True).start()
+    return ready
+
+
+def fork_server_channel() -> socket.socket | None:
+    """A control channel of its own to this judge's fork server, for a judge worker about to be forked from this
+    process (hand it to :func:`use_fork_server_channel` in the worker; close this process's copy after the
+    fork). None when no fork server of this process is running: the worker then starts its own."""
+    server = _SERVER
+    if server is None or server.proc is None or not server.alive():
+        return None
+    try:
+        _, fds = server.call({"cmd": "channel"})
+    except StudentCrashed:
+        return None
+    return socket.socket(fileno=fds[0]) if fds else None
+
+
+def use_fork_server_channel(channel: socket.socket | None) -> None:
+    """In a judge worker just forked from the judge: forget the judge's student processes (not this process's to
+    close) and use its fork server through ``channel`` (:func:`fork_server_channel`); with None, this process
+    starts a fork server of its own when it first needs one."""
+    global _SERVER
+    inherited, _SERVER = _SERVER, None
+    _LIVE.clear()
+    if inherited is not None:
+        inherited.sock.close()  # this process's copies only; the judge keeps its own
+        if inherited.spare is not None:
+            inherited.spare.sock.close()
+        if channel is not None:
+            _SERVER = ForkServerClient.joined(inherited, channel)
+            return
+    if channel is not None:
+        channel.close()
+
+
+def stop_sandbox() -> None:
+    """Close this process's student processes and stop its fork server (or leave a shared one): for a process
+    that ends with ``os._exit`` (which skips ``atexit``)."""
+    _shutdown()
 
 
 def isolation_available() -> bool:
@@ -463,9 +572,10 @@ class StudentProcess:
         self._pidfd: int | None = None
         self._server: ForkServerClient | None = None  # the fork server that forked the current process
         self._poller: Any = None
+        self._follower: affinity.Follower | None = None  # keeps the student process on this judge's CPU
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         self._requests = 0  # requests sent to this submission's processes (replies carry the number)
-        self._clocks: list[int] = []  # CPU clocks of the current process tree (grader/sandbox/cpulimit.py)
+        self._clock = 0  # CPU clock of the process running the student's code (grader/sandbox/cpulimit.py)
         self._limit: CpuLimit | None = None  # the time limit of the request waiting for its reply
         _LIVE.add(self)
 
@@ -528,10 +638,12 @@ class StudentProcess:
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
-        self._clocks = [cpu_clock(pid) for pid in process_tree(self.pid)]
+        self._clock = cpu_clock(student_pid(self.pid))
         self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                         "starting the student process")[0].get("isolation", "")
-        self._clocks = [cpu_clock(pid) for pid in process_tree(self.pid)]  # it answered: its tree is complete
+        student = student_pid(self.pid)  # it answered: the process of the student's code is up
+        self._clock = cpu_clock(student)
+        self._follower = affinity.Follower(student)  # the process that answers: PID 1 of its namespace, or the keeper
 
     def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements: all in one request when that works (the usual case), else one by one."""
@@ -610,7 +722,9 @@ class StudentProcess:
         assert self._sock is not None
         self._requests += 1
         frame = encode_message(dict(header, id=self._requests), encoder)
-        self._limit = limit = CpuLimit(self._clocks, timeout)  # the student's CPU time, not the wall clock
+        if self._follower is not None:
+            self._follower.follow()
+        self._limit = limit = CpuLimit(self._clock, timeout)  # the student's CPU time, not the wall clock
         try:
             send_frame(self._sock, frame, limit.backstop)
             return self._reply_to(self._requests, None)
@@ -668,7 +782,7 @@ class StudentProcess:
             os.close(self._pidfd)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        self._sock = self._pidfd = self.pid = self.scratch = self._poller = self._server = None
+        self._sock = self._pidfd = self.pid = self.scratch = self._poller = self._server = self._follower = None
         self.generation = next(_GENERATIONS)
         return status
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator, Sequence
 
+import numpy as np
+
 from grader import calllog
 from grader.diagnose import exception_cause, scope_names
 from grader.errors import StudentBadValue, StudentCrashed, StudentError, StudentMissing, StudentRaised
@@ -37,11 +39,13 @@ class Student:
         self._backend = backend or StudentProcess(loaded, memory_mb=memory_mb, scratch_root=scratch_root,
                                                   hide_paths=hide_paths, **options)
         self._check_id, self._calls, self._timeout = "", 0, DEFAULT_TIMEOUT
+        self._last_seed: int | None = None
         self._seeds: Callable[[int], int] | None = None
         self.call_ledger = CallLedger()  # every call's array arguments as the student's code left them
         self._names: dict[str, str] | None = None
         self._ordinary: Any = None  # the usual backend while a block of ``replaced`` runs in a separate one
         self.last_output = ("", "")  # (stdout, stderr) of the last request, capped: for diagnostics only
+        self._args_after: tuple[list[Any], dict[str, Any]] = ([], {})  # the last call's arguments as it left them
 
     # ---- facts
     @property
@@ -60,7 +64,7 @@ class Student:
                     seeds: Callable[[int], int] | None = None) -> None:
         """Seeds and time limit for the following calls. The seed of call n is ``seeds(n)`` (the plugin derives
         it from the instructor's secret: grader/secret.py); the check id itself never leaves the judge."""
-        self._check_id, self._calls = str(check_id), 0
+        self._check_id, self._calls, self._last_seed = str(check_id), 0, None
         self._seeds = seeds
         calllog.LOG.clear()
         self._timeout = float(timeout) if timeout else DEFAULT_TIMEOUT
@@ -95,7 +99,9 @@ class Student:
         with _logged(self, "call", name, None, args, kwargs) as entry:
             reply, dec = self._request("call", f"{name}()", target=GlobalRef(name), args=list(args), kwargs=kwargs)
             entry.result = _log_copy(self._decode(dec, reply["value"]))
-        return self._decode(dec, reply["value"]), self._decode(dec, reply["args"]), self._decode(dec, reply["kwargs"])
+        after, after_kwargs = self._args_after
+        return (self._decode(dec, reply["value"]), tuple(_own(a, s) for a, s in zip(after, args)),
+                {k: _own(v, kwargs[k]) for k, v in after_kwargs.items()})
 
     def call_many(self, name: str, arg_lists: Sequence[Sequence[Any]], **kwargs: Any) -> list[Any]:
         """``[student.name(*args, **kwargs) for args in arg_lists]`` in one round trip: each call gets the seed
@@ -109,7 +115,7 @@ class Student:
                                    kwargs=kwargs, seeds=seeds)
         values, after, after_kwargs = (self._decode(dec, reply.get(key)) for key in ("value", "args", "kwargs"))
         for sent, left, left_kwargs in zip(calls, after, after_kwargs):  # as each call would have
-            self.call_ledger.record(name, self._check_id, sent, kwargs, left, left_kwargs)
+            self.call_ledger.record(name, self._check_id, sent, kwargs, *_as_left(sent, kwargs, left, left_kwargs))
         return values
 
     def run_driver(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -182,7 +188,12 @@ class Student:
 
             keyring = current_keyring()
             self._seeds = lambda n, check=self._check_id: keyring.seed(check, n)
-        return self._seeds(self._calls)
+        self._last_seed = self._seeds(self._calls)
+        return self._last_seed
+
+    def _seed_of_last_call(self) -> int | None:
+        """The seed the last request went with (None before the first of this check)."""
+        return self._last_seed if self._calls else None
 
     def _ref_json(self, value: Any) -> dict[str, Any] | None:
         if isinstance(value, RemoteObject):
@@ -220,7 +231,8 @@ class Student:
                 sent, sent_kwargs = _handles_as_sent(sent, sent_kwargs, dec.decode(reply["handles_before"]))
         except ProtocolError as exc:
             raise StudentBadValue(f"the student's code returned an unusable value: {exc}") from None
-        self.call_ledger.record(what.removesuffix("()"), self._check_id, sent, sent_kwargs, after, after_kwargs)
+        self._args_after = _as_left(sent, sent_kwargs, after, after_kwargs)
+        self.call_ledger.record(what.removesuffix("()"), self._check_id, sent, sent_kwargs, *self._args_after)
 
     def _decode(self, dec: Decoder, value: Any) -> Any:
         try:
@@ -433,7 +445,7 @@ def _logged(student: Student, kind: str, name: str, target: int | None, args: tu
                                                      *calllog.arguments(entry, names), scope=scope)
         raise
     finally:
-        entry.seed = student._seeds(student._calls) if student._seeds is not None and student._calls else None
+        entry.seed = student._seed_of_last_call()
         if entry.kind != "skip":
             calllog.LOG.add(entry)
 
@@ -451,6 +463,30 @@ def _handles_as_sent(sent: Any, sent_kwargs: Any, before: Any) -> tuple[list[Any
         elif isinstance(position, str) and isinstance(kwargs.get(position), RemoteObject):
             kwargs[position] = arrays
     return args, kwargs
+
+
+_ABSENT = object()
+
+
+def _as_left(sent: Sequence[Any], sent_kwargs: dict[str, Any], after: Any, after_kwargs: Any
+             ) -> tuple[list[Any], dict[str, Any]]:
+    """The arguments as a call left them, from the student process's reply: it sends back the arrays the call
+    changed and null for the others; an array sent back as null is the very array the judge sent (unchanged)."""
+    after = list(after) if isinstance(after, (list, tuple)) else []
+    after_kwargs = after_kwargs if isinstance(after_kwargs, dict) else {}
+    args = [_left_value(s, after[i] if i < len(after) else _ABSENT) for i, s in enumerate(sent)]
+    return args, {k: _left_value(v, after_kwargs.get(k, _ABSENT)) for k, v in sent_kwargs.items()}
+
+
+def _left_value(sent: Any, after: Any) -> Any:
+    if after is None and type(sent) is np.ndarray:
+        return sent
+    return None if after is _ABSENT else after
+
+
+def _own(after: Any, sent: Any) -> Any:
+    """A value a check may keep: a copy where it is the check's own array (it came back unchanged)."""
+    return after.copy() if after is sent and type(after) is np.ndarray else after
 
 
 def _ref_to_json(ref: Any) -> dict[str, Any]:

@@ -25,15 +25,15 @@ import random
 import sys
 import traceback
 import types
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
 from grader.loaded import LoadedSubmission, LoadNote, Statement
-from grader.sandbox import drivers, testfns
+from grader.sandbox import drivers, numpy_rules, testfns
 from grader.sandbox.protocol import (
     Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef, encode_message,
-    recv_frame, send_frame,
+    holds_blob, recv_frame, send_frame,
 )
 
 OUTPUT_CAP = 10_000  # characters of stdout/stderr kept per call
@@ -114,19 +114,10 @@ class _CappedWriter(io.TextIOBase):
         return len(s)
 
     def text(self) -> str:
+        if not self.parts:
+            return ""
         out = "".join(self.parts)
         return out + (f"\n[... {self.dropped} more characters not shown]" if self.dropped else "")
-
-
-@contextlib.contextmanager
-def _captured() -> Iterator[tuple[_CappedWriter, _CappedWriter]]:
-    out, err = _CappedWriter(), _CappedWriter()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        yield out, err
-    finally:
-        sys.stdout, sys.stderr = saved
 
 
 # --------------------------------------------------------------------------- the runtime
@@ -147,22 +138,27 @@ class Runtime:
     # ---- dispatch
     def handle(self, header: dict[str, Any], blobs: list[bytes]) -> bytes:
         op = header.get("op")
-        method = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
-        with _captured() as (out, err):
+        method = getattr(self, "op_" + op, None) if type(op) is str else None
+        out, err = _CappedWriter(), _CappedWriter()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            if method is None:
+                raise ProtocolError(f"unknown request {op!r}")
+            undo = install_random_patches() if self.patch_random else None
             try:
-                if method is None:
-                    raise ProtocolError(f"unknown request {op!r}")
-                undo = install_random_patches() if self.patch_random else None
-                try:
-                    if "seed" in header:
-                        _Seeds.reset(int(header["seed"]))
-                    reply, encoder = method(header, Decoder(blobs, self._resolve))
-                finally:
-                    _restore_builtins()
-                    if undo is not None:
-                        undo()
-            except BaseException as exc:  # noqa: B036 - student code may raise anything
-                reply, encoder = {"ok": False, "error": self._error(exc)}, None
+                numpy_rules.install()
+                if "seed" in header:
+                    _Seeds.reset(int(header["seed"]))
+                reply, encoder = method(header, Decoder(blobs, self._resolve))
+            finally:
+                _restore_builtins()
+                if undo is not None:
+                    undo()
+        except BaseException as exc:  # noqa: B036 - student code may raise anything
+            reply, encoder = {"ok": False, "error": self._error(exc)}, None
+        finally:
+            sys.stdout, sys.stderr = saved
         reply["stdout"], reply["stderr"] = out.text(), err.text()
         reply["id"] = header.get("id") if type(header.get("id")) is int else 0
         return self._frame(reply, encoder)
@@ -218,7 +214,8 @@ class Runtime:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.student_files]
         lines = [f"{f.filename}, line {f.lineno}, in {f.name}" + (f"\n    {f.line}" if f.line else "") for f in frames]
         where = f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
-        return {"kind": "raised", "type": _type_name(exc), "message": _safe_str(exc)[:MESSAGE_CAP],
+        message = numpy_rules.newest_wording(_safe_str(exc))[:MESSAGE_CAP]
+        return {"kind": "raised", "type": _type_name(exc), "message": message,
                 "traceback": "\n".join(lines[-20:]), "where": where}
 
     # ---- loading
@@ -283,10 +280,10 @@ class Runtime:
         before = _handles_before(header, args, kwargs) if header.get("return_args") else None
         result = fn(*args, **kwargs)
         self._check_pid()
-        if header.get("return_args"):  # the array arguments as the call left them (the judge compares)
+        if header.get("return_args"):  # the array arguments as the call left them (the judge compares them)
             extra = {"handles_before": before} if before else {}
-            return self._reply(result, "auto", args=tuple(_arrays_in(a) for a in args),
-                               kwargs={k: _arrays_in(v) for k, v in kwargs.items()}, **extra)
+            return self._reply(result, "auto", args=_left(args, header.get("args"), dec.blobs),
+                               kwargs=_left_kwargs(kwargs, header.get("kwargs"), dec.blobs), **extra)
         return self._reply(result, header.get("mode", "auto"))
 
     def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -295,13 +292,14 @@ class Runtime:
         The first exception ends the request."""
         fn = dec.decode(header["target"])
         results, args_after, kwargs_after = [], [], []
-        for seed, args in zip(header["seeds"], dec.decode(header["calls"])):
+        calls = header["calls"]
+        for seed, args, sent in zip(header["seeds"], dec.decode(calls), calls):
             _Seeds.reset(int(seed))
             kwargs = dec.decode(header.get("kwargs", {"$dict": {}}))
             results.append(fn(*args, **kwargs))
             self._check_pid()
-            args_after.append(tuple(_arrays_in(a) for a in args))
-            kwargs_after.append({k: _arrays_in(v) for k, v in kwargs.items()})
+            args_after.append(_left(args, sent, dec.blobs))
+            kwargs_after.append(_left_kwargs(kwargs, header.get("kwargs"), dec.blobs))
         return self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -384,6 +382,25 @@ def _restore_builtins() -> None:
     for key, value in _BUILTINS.items():
         if current.get(key) is not value:
             current[key] = value
+
+
+def _left(args: Any, sent: Any, blobs: list[bytes]) -> tuple[Any, ...]:
+    """Per positional argument, what goes back to the judge: None for an array the call left exactly as it was
+    sent (nothing to send back) or for what holds no array; else its arrays as the call left them."""
+    sent = sent if type(sent) is list else []
+    return tuple(_changed_array(a, sent[i] if i < len(sent) else None, blobs) for i, a in enumerate(args))
+
+
+def _left_kwargs(kwargs: dict[str, Any], sent: Any, blobs: list[bytes]) -> dict[str, Any]:
+    sent = sent.get("$dict") if type(sent) is dict else None
+    sent = sent if type(sent) is dict else {}
+    return {k: _changed_array(v, sent.get(k), blobs) for k, v in kwargs.items()}
+
+
+def _changed_array(value: Any, sent: Any, blobs: list[bytes]) -> Any:
+    if type(value) is np.ndarray and holds_blob(value, sent, blobs):
+        return None
+    return _arrays_in(value)
 
 
 def _arrays_in(value: Any, depth: int = 0) -> Any:
