@@ -43,6 +43,7 @@ DREW_HIDDEN = pytest.StashKey[bool]()  # whether the check itself (not its twin)
 LEDGER = pytest.StashKey["Ledger"]()
 KEYRING = pytest.StashKey[Keyring]()
 SUBMISSION_KEYRINGS = pytest.StashKey[dict]()
+CPU_AT_START = pytest.StashKey[float]()  # student CPU seconds spent by this judge when a check began
 VERDICT_PROPERTY = "grader.verdict"
 TIMED_OUT_RETRY_SECONDS = 2.0  # a component that already timed out gets this much for its next checks
 
@@ -78,7 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="grade this submission (.py or .ipynb); repeatable")
     group.addoption("--grader-manifest", metavar="JSON", help="manifest written by `grader grade`")
     group.addoption("--grader-budget", type=float, default=None, metavar="SECONDS",
-                    help="time budget for all checks of one submission")
+                    help="budget of student CPU time for all checks of one submission")
     group.addoption("--grader-only", action="append", default=[], metavar="COMPONENT",
                     help="run only the checks of this component; repeatable")
     group.addoption("--grader-secret", metavar="FILE", default=None,
@@ -180,6 +181,9 @@ def _grader_context(request: pytest.FixtureRequest) -> Iterator[None]:
     if info is None or "student" not in request.fixturenames:
         yield
         return
+    from grader.sandbox.cpulimit import spent
+
+    request.node.stash[CPU_AT_START] = spent()
     proxy = request.getfixturevalue("student")
     keyring = _keyring_of(request.config, proxy.loaded)
     hidden_inputs.begin_check(keyring, info.id, request.config.stash[KEYRING])
@@ -269,6 +273,16 @@ def _global_reads_hint(loaded: Any, component: str) -> str:
             "for the values those globals happen to hold: use the arguments it is given.")
 
 
+def _charged(item: pytest.Item, call: pytest.CallInfo[None]) -> float:
+    """What a check costs its submission's budget: the CPU time its student processes used (each call at most its
+    limit: grader/sandbox/cpulimit.py), not the wall time, which a busy machine (or Dask worker) stretches."""
+    if item.config.getoption("--grader-in-process") or CPU_AT_START not in item.stash:
+        return call.duration
+    from grader.sandbox.cpulimit import spent
+
+    return spent() - item.stash[CPU_AT_START]
+
+
 def _submission_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("student") if callspec else None
@@ -293,10 +307,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if proxy is not None:
             _add_process_facts(record, proxy)
         record["duration"] = round(call.duration, 4)
-        # a timed-out check is charged the limit it used up (grader/sandbox/cpulimit.py), not the wall time it
-        # took: on a busy machine that is longer, and the budget would run out sooner than on an idle one
-        charged = exc.seconds if isinstance(exc, StudentTimeout) else call.duration
-        item.config.stash[LEDGER].record(submission, info, charged, record["status"])
+        item.config.stash[LEDGER].record(submission, info, _charged(item, call), record["status"])
         report.user_properties.append((VERDICT_PROPERTY, json.dumps(record)))
         if record["status"] != "passed" and call.when == "call":
             report.longrepr = f"[{record['status']}] {record['message']}"

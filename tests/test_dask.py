@@ -196,7 +196,8 @@ def test_a_worker_killed_in_the_middle_of_a_submission_costs_nothing(cluster, tm
     assert alive == set()  # the dead worker's fork server and student processes died with it
 
 
-CRUNCH_TOML = 'name = "crunch"\ntitle = "Functions that compute, loop or wait"\ntotal_points = 3\n'
+# the budget is student CPU time: 3 s or more of wall time per crunch() on a busy worker would exhaust it
+CRUNCH_TOML = 'name = "crunch"\ntitle = "Functions that compute, loop or wait"\ntotal_points = 3\nbudget_seconds = 2.5\n'
 CRUNCH_CHECKS = '''from grader.checks import check
 
 
@@ -262,9 +263,9 @@ def busy_workers(cluster):
 
 
 def test_a_busy_worker_gives_the_verdicts_of_an_idle_machine(cluster, busy_workers, tmp_path: Path) -> None:
-    """A check's time limit counts the student's CPU time: correct code that a loaded worker runs slowly (in wall
-    time: 3 s and more, over its limit of 1.5 s) passes as on an idle machine, and code that loops or sleeps past its limit times out on both, with the
-    same message."""
+    """A check's time limit and the submission's budget count the student's CPU time: correct code that a loaded
+    worker runs slowly (3 s and more of wall time, over its limit of 1.5 s and its budget of 2.5 s) passes as on an
+    idle machine, and code that loops or sleeps past its limit times out on both, with the same message."""
     assignment = tmp_path / "crunch"
     assignment.mkdir()
     (assignment / "assignment.toml").write_text(CRUNCH_TOML)

@@ -40,6 +40,16 @@ def student_pid(keeper: int) -> int:
     return children[0] if len(children) == 1 else keeper
 
 
+_SPENT = 0.0  # CPU seconds that calls from this judge process used, each at most its limit
+
+
+def spent() -> float:
+    """CPU seconds the student processes of this judge process have used in calls so far (each call counted at
+    most up to its limit): the per-submission budget is charged from it, so it does not run out sooner on a busy
+    machine. A judge runs one check at a time, so the difference over a check is that check's."""
+    return _SPENT
+
+
 class CpuLimit:
     """One call's limit: ``seconds`` of the student's CPU time, at most ``WALL_FACTOR * seconds`` of wall time."""
 
@@ -61,6 +71,14 @@ class CpuLimit:
         if now is None or self.cpu_at_start is None:
             return time.monotonic() - self.started
         return now - self.cpu_at_start
+
+    def finish(self) -> float:
+        """The call is over: the CPU seconds it used (at most its limit; all of it once it timed out), added to
+        :func:`spent`."""
+        global _SPENT
+        used = min(self.used(), self.seconds)
+        _SPENT += used
+        return used
 
     def seconds_left(self) -> float:
         """How long to wait before asking again; 0 or less: the limit is used up."""

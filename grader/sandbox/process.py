@@ -737,6 +737,8 @@ class StudentProcess:
             self._die(kill=True)
             raise StudentBadValue(f"{UNREADABLE} ({exc}; did it write to a file descriptor it did not open?)") \
                 from None
+        finally:
+            limit.finish()  # charged to the submission's budget (grader/plugin.py)
 
     def _reply_to(self, request: int, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
         """The reply to request number ``request``, each frame refused from its prefix if over
