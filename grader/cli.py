@@ -113,7 +113,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.advance(f"{record['submission']}: {record['id']}")
 
-    _refuse_weak_isolation(args.allow_weak_isolation)
+    if not args.scheduler:  # a Dask worker checks its own confinement (grader/distributed.py)
+        _refuse_weak_isolation(args.allow_weak_isolation)
     try:
         run = grade(args.assignment, args.paths, args.out, jobs=args.jobs, on_start=start, on_verdict=advance,
                     roster=args.roster, force=args.force, scheduler=args.scheduler)

@@ -148,6 +148,7 @@ def grade_submission(payload: dict[str, Any], loaded_json: dict[str, Any], extra
         raise ClusterError(f"this Dask worker has grader {__version__}, the grading machine {payload['grader_version']}; "
                            "install the same version on every worker")
     key = _instructors_key(payload["key"])
+    _confined_here()
     loaded = LoadedSubmission.from_json(loaded_json)
     with _SESSION:
         assignment = _assignment_here(payload)
@@ -178,6 +179,17 @@ def _instructors_key(expected: str) -> Path:
         raise ClusterError(f"the Dask worker on {socket.gethostname()} has another grading key than the grading "
                            f"machine ({path}): {fix}")
     return path
+
+
+def _confined_here() -> None:
+    """A worker grades only where student code gets the allow-list root and namespaces (no
+    ``--allow-weak-isolation`` on a cluster: nobody watches a worker's machine)."""
+    from grader.sandbox.process import weak_isolation_reason
+
+    reason = weak_isolation_reason()
+    if reason:
+        raise ClusterError(f"the Dask worker on {socket.gethostname()} cannot confine student code: {reason}; run "
+                           "workers where unprivileged user namespaces are enabled, or as root (docs/DASK.md)")
 
 
 def _assignment_here(payload: dict[str, Any]) -> Assignment:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,14 +83,19 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         yield SimpleNamespace(address=address, client=client, root=root, procs=procs)
         client.close()
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(procs)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    """Terminate, then kill what is still running after 10 s (a worker whose scheduler is gone keeps retrying)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def grade(*args: str, scheduler: str | None = None, python: tuple[str, ...] = ()) -> subprocess.Popen:
@@ -293,6 +299,35 @@ def test_a_worker_with_another_key_refuses_to_grade(cluster, tmp_path: Path) -> 
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "has another grading key than the grading machine" in lines[0], proc.stderr
     assert "GRADER_SECRET_FILE=" in lines[0] and "7a7a" not in proc.stderr  # the fix; never the key
+
+
+@pytest.mark.slow
+def test_a_worker_that_cannot_confine_student_code_refuses_to_grade(tmp_path: Path) -> None:
+    """A worker where student code would get rlimits only (no namespaces: made as in test_sandbox_weak.py) grades
+    nothing, and the run stops with the worker's reason; the grading machine's own confinement is not asked."""
+    from tests.test_sandbox_weak import NO_NAMESPACES
+
+    probe = subprocess.run(["unshare", "-Ur", "sh", "-c", NO_NAMESPACES, "sh", "true"], capture_output=True)
+    if shutil.which("unshare") is None or shutil.which("setpriv") is None or probe.returncode != 0:
+        pytest.skip("cannot make a place without namespaces here (unshare -Ur)")
+    info = tmp_path / "scheduler.json"
+    procs = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                     "--scheduler-file", str(info)], tmp_path / "scheduler.log")]
+    try:
+        address = scheduler_address(info)
+        procs.append(_start(["unshare", "-Ur", "sh", "-c", NO_NAMESPACES, "sh", DASK, "worker", address, "--nthreads",
+                             "1", "--no-nanny", "--no-dashboard", "--local-directory", str(tmp_path / "weak")],
+                            tmp_path / "weak.log"))
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        sub = write_py(tmp_path / "a.py", reference_source("numerical"))
+        proc = grade("numerical", str(sub), "--out", str(tmp_path / "o"), scheduler=address)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        stop(procs)
+    assert proc.returncode == 2, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot confine student code: student code would run with rlimits only" in lines[0]
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ two CPUs at once; but when the scheduler wakes the student on the other CPU, eve
 wake-ups and cold caches. On a 2-core VM that is about 1 ms per small call instead of 0.4 ms. So before each
 request the judge moves its student process to the CPU the judge is running on, when that changed since the last
 request (one ``sched_setaffinity``; reading the current CPU costs a fraction of a microsecond). The fork server and
-the spare student process being confined meanwhile stay free to use the other CPUs. Nothing here is a confinement
+the spare student process being confined meanwhile stay free to use the other CPUs. Processes the student's code
+starts inherit the one CPU (it gets no more of the machine than its judge's turn). Nothing here is a confinement
 measure: a student may change its own affinity, and that only costs it time.
 """
 from __future__ import annotations
