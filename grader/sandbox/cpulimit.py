@@ -58,6 +58,8 @@ class CpuLimit:
         self.started = time.monotonic()
         self.backstop = self.started + WALL_FACTOR * seconds
         self.cpu_at_start = self._cpu()
+        self.timed_out = False  # set by the judge when it gave up waiting: the call is charged its whole limit
+        self.charged = 0.0  # what the call cost, once it is over (finish)
 
     def _cpu(self) -> float | None:
         try:
@@ -73,12 +75,12 @@ class CpuLimit:
         return now - self.cpu_at_start
 
     def finish(self) -> float:
-        """The call is over: the CPU seconds it used (at most its limit; all of it once it timed out), added to
-        :func:`spent`."""
+        """The call is over: the CPU seconds it used (at most its limit; all of it once it timed out, also when it
+        was waiting rather than computing), added to :func:`spent`."""
         global _SPENT
-        used = min(self.used(), self.seconds)
-        _SPENT += used
-        return used
+        self.charged = self.seconds if self.timed_out else min(self.used(), self.seconds)
+        _SPENT += self.charged
+        return self.charged
 
     def seconds_left(self) -> float:
         """How long to wait before asking again; 0 or less: the limit is used up."""

@@ -707,7 +707,7 @@ class StudentProcess:
 
     def _cpu_of_last_request(self, limit: float) -> float:
         """The CPU seconds the last request used, at most its ``limit`` (all of it once it timed out)."""
-        return min(self._limit.used(), limit) if self._limit is not None else limit
+        return self._limit.charged if self._limit is not None else limit
 
     def exchange(self, header: dict[str, Any], encoder: Encoder | None = None, timeout: float = 10.0,
                  what: str = "call") -> tuple[dict[str, Any], list[bytes]]:
@@ -729,6 +729,7 @@ class StudentProcess:
             send_frame(self._sock, frame, limit.backstop)
             return self._reply_to(self._requests, None)
         except protocol.Timeout:
+            limit.timed_out = True
             self._die(kill=True)
             raise StudentTimeout(timeout, what) from None
         except protocol.PeerClosed:
