@@ -650,16 +650,22 @@ PARTS = {"Affine": "Affine/batch2d", "Sigmoid": "Sigmoid/matrix", "SoftmaxWithLo
 
 def _names_used_by(student: Any, cls: str) -> set[str]:
     """Names read inside the student's class ``cls`` (from the loaded source text; nothing is executed)."""
+    return set(_names_in_class(tuple(statement.source for statement in student.loaded.statements), cls))
+
+
+@lru_cache(maxsize=32)
+def _names_in_class(sources: tuple[str, ...], cls: str) -> frozenset[str]:
+    """Parsed once per file and class: every TwoLayerNet check asks, and a file's parse costs tens of ms."""
     names: set[str] = set()
-    for statement in student.loaded.statements:
+    for source in sources:
         try:
-            tree = ast.parse(statement.source)
+            tree = ast.parse(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name == cls:
                 names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    return names
+    return frozenset(names)
 
 
 def _part_fails(student: Any, golden: Any, part: str) -> bool:
