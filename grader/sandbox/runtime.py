@@ -282,8 +282,9 @@ class Runtime:
         self._check_pid()
         if header.get("return_args"):  # the array arguments as the call left them (the judge compares them)
             extra = {"handles_before": before} if before else {}
-            return self._reply(result, "auto", args=_left(args, header.get("args"), dec.blobs),
-                               kwargs=_left_kwargs(kwargs, header.get("kwargs"), dec.blobs), **extra)
+            sent_args, sent_kwargs = _sent(header.get("args"), header.get("kwargs"))
+            return self._reply(result, "auto", args=_left(args, sent_args, dec.blobs),
+                               kwargs=_left_kwargs(kwargs, sent_kwargs, dec.blobs), **extra)
         return self._reply(result, header.get("mode", "auto"))
 
     def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -298,8 +299,9 @@ class Runtime:
             kwargs = dec.decode(header.get("kwargs", {"$dict": {}}))
             results.append(fn(*args, **kwargs))
             self._check_pid()
-            args_after.append(_left(args, sent, dec.blobs))
-            kwargs_after.append(_left_kwargs(kwargs, header.get("kwargs"), dec.blobs))
+            sent_args, sent_kwargs = _sent(sent, header.get("kwargs"))
+            args_after.append(_left(args, sent_args, dec.blobs))
+            kwargs_after.append(_left_kwargs(kwargs, sent_kwargs, dec.blobs))
         return self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
@@ -384,16 +386,20 @@ def _restore_builtins() -> None:
             current[key] = value
 
 
-def _left(args: Any, sent: Any, blobs: list[bytes]) -> tuple[Any, ...]:
+def _sent(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The arguments as the judge encoded them in a request: the positional list and the named dict (empty where
+    the request holds something else)."""
+    named = kwargs.get("$dict") if type(kwargs) is dict else None
+    return (args if type(args) is list else []), (named if type(named) is dict else {})
+
+
+def _left(args: Any, sent: list[Any], blobs: list[bytes]) -> tuple[Any, ...]:
     """Per positional argument, what goes back to the judge: None for an array the call left exactly as it was
     sent (nothing to send back) or for what holds no array; else its arrays as the call left them."""
-    sent = sent if type(sent) is list else []
     return tuple(_changed_array(a, sent[i] if i < len(sent) else None, blobs) for i, a in enumerate(args))
 
 
-def _left_kwargs(kwargs: dict[str, Any], sent: Any, blobs: list[bytes]) -> dict[str, Any]:
-    sent = sent.get("$dict") if type(sent) is dict else None
-    sent = sent if type(sent) is dict else {}
+def _left_kwargs(kwargs: dict[str, Any], sent: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     return {k: _changed_array(v, sent.get(k), blobs) for k, v in kwargs.items()}
 
 
@@ -419,13 +425,11 @@ def _handles_before(header: dict[str, Any], args: Any, kwargs: Any) -> list[list
     """``[[position, arrays], ...]``: copies of the arrays in the arguments that are objects living here
     (``student.put`` handles), taken before the call; the judge knows what it sent only for the others."""
     found = []
-    sent = header.get("args")
-    for i, encoded in enumerate(sent if type(sent) is list else []):
+    sent_args, sent_kwargs = _sent(header.get("args"), header.get("kwargs"))
+    for i, encoded in enumerate(sent_args):
         if type(encoded) is dict and "$handle" in encoded and i < len(args):
             found.append([i, _copied(_arrays_in(args[i]))])
-    sent_kwargs = header.get("kwargs")
-    named = sent_kwargs.get("$dict") if type(sent_kwargs) is dict else None
-    for key, encoded in (named.items() if type(named) is dict else ()):
+    for key, encoded in sent_kwargs.items():
         if type(encoded) is dict and "$handle" in encoded and key in kwargs:
             found.append([key, _copied(_arrays_in(kwargs[key]))])
     return found
