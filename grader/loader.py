@@ -781,7 +781,11 @@ class _Loader:
     # -- 5. analysis and notes ---------------------------------------------------------------------
     def _finish(self, has_code: bool, trees: list[ast.Module]) -> None:
         module_data = _module_data_names(trees, self.callables, set(self.imports))
-        reads = [r for k in self.kept for r in _function_reads(k)]
+        scopes: dict[int, dict[tuple[str, int], symtable.SymbolTable]] = {}  # by unit (its parsed lines)
+        for k in self.kept:
+            if id(k.lines) not in scopes:
+                scopes[id(k.lines)] = scopes_of(k.lines)
+        reads = [r for k in self.kept for r in _function_reads(k, scopes[id(k.lines)])]
         self.loaded.global_reads = [
             GlobalRead(r.function, r.name, r.lineno, k_cell, file=k_file)
             for r, k_cell, k_file in reads
@@ -1010,11 +1014,28 @@ class _GlobalUse:
     lineno: int
 
 
-def _function_reads(kept: _Kept) -> Iterator[tuple[_GlobalUse, int | None, str | None]]:
-    """Every (function, global name it reads, first line) of a kept statement's functions and methods."""
+def _function_reads(kept: _Kept, scopes: dict[tuple[str, int], symtable.SymbolTable]
+                    ) -> Iterator[tuple[_GlobalUse, int | None, str | None]]:
+    """Every (function, global name it reads, first line) of a kept statement's functions and methods;
+    ``scopes``: :func:`scopes_of` the statement's unit."""
     for qualname, fn in _functions_in(kept.node):
-        for name, lineno in _global_loads(fn):
+        for name, lineno in _global_loads(fn, scopes.get((fn.name, fn.lineno))):
             yield _GlobalUse(qualname, name, lineno), kept.unit.cell, kept.unit.file
+
+
+def scopes_of(lines: list[str]) -> dict[tuple[str, int], symtable.SymbolTable]:
+    """Every function and class scope of the text a unit was parsed from, by (name, line of its ``def``):
+    one ``symtable`` per unit, where one per function (of its unparsed text) took half of a file's load."""
+    try:
+        stack = symtable.symtable("\n".join(lines), "<unit>", "exec").get_children()
+    except (SyntaxError, ValueError):  # it parsed and compiled, so not expected: each function on its own then
+        return {}
+    found: dict[tuple[str, int], symtable.SymbolTable] = {}
+    while stack:
+        table = stack.pop()
+        found.setdefault((table.get_name(), table.get_lineno()), table)
+        stack.extend(table.get_children())
+    return found
 
 
 def _functions_in(node: ast.stmt) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
@@ -1028,17 +1049,20 @@ def _functions_in(node: ast.stmt) -> Iterator[tuple[str, ast.FunctionDef | ast.A
                     yield f"{sub.name}.{item.name}", item
 
 
-def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[str, int]]:
+def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef,
+                  scope: symtable.SymbolTable | None = None) -> list[tuple[str, int]]:
     """Names the function (with its nested scopes) looks up globally and actually reads, with first line.
 
-    Scopes come from ``symtable`` (exact Python rules); a name declared ``global`` and only assigned
+    Scopes come from ``symtable`` (exact Python rules): ``scope``, the function's table within its unit
+    (:func:`_scopes_of`), or one made from the function alone. A name declared ``global`` and only assigned
     (``global n; n = 0``) is a write, not a read, and is not reported; ``global n; n += 1`` reads it.
     """
-    bare = copy.copy(fn)
-    bare.decorator_list = []  # decorators and defaults run in the module scope, not in the function
-    table = symtable.symtable(ast.unparse(ast.Module([bare], [])), "<fn>", "exec")
+    if scope is None:
+        bare = copy.copy(fn)
+        bare.decorator_list = []  # decorators and defaults run in the module scope, not in the function
+        scope = symtable.symtable(ast.unparse(ast.Module([bare], [])), "<fn>", "exec").get_children()[0]
     globals_: set[str] = set()
-    stack = [c for c in table.get_children()]
+    stack = [scope]
     while stack:
         t = stack.pop()
         globals_.update(s.get_name() for s in t.get_symbols() if s.is_global())
