@@ -344,8 +344,8 @@ def grade(
             files = {f.id: f for f in found.submissions}
             loading = start_map_forked(load, todo, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
                                        from_json=LoadedSubmission.from_json)  # in children, while this collects
-            if todo and isolated and not scheduler:  # the sandbox starts meanwhile too (after the forks: they
-                _boot_sandbox(assignment)  # must not hold its start-up pipe open)
+            if todo and isolated and not scheduler:  # the sandbox starts meanwhile too (unless the command
+                _boot_sandbox(assignment)  # started it before its imports: grader/entry.py)
             try:
                 catalog = _only(_catalog(assignment, workdir, store, versions), only, assignment)
             except BaseException:
