@@ -34,6 +34,8 @@ from typing import Any, Iterator
 import pytest
 from _pytest.runner import runtestprotocol
 
+from grader.sandbox.affinity import JudgeSeat, Seats
+
 LENGTH = struct.Struct("!I")
 RECORD = struct.Struct("!i")  # one submission's number in the work queue; STOP ends a judge's work
 STOP = -1
@@ -159,12 +161,13 @@ class ForkedWorkers:
         groups = groups_of(session.items)
         jobs = max(1, min(self.jobs, len(groups)))
         work = WorkQueue(len(groups), jobs)
-        workers = [_fork(session, groups, work) for _ in range(jobs - 1)]
-        _Session(session, groups, work, workers, jobs).run()
+        seats = Seats(jobs)
+        workers = [_fork(session, groups, work, JudgeSeat(seats, judge)) for judge in range(1, jobs)]
+        _Session(session, groups, work, workers, jobs, JudgeSeat(seats, 0)).run()
         return True
 
 
-def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue) -> Worker:
+def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue, seat: JudgeSeat) -> Worker:
     from grader.sandbox import process
 
     ours, theirs = socket.socketpair()
@@ -177,7 +180,7 @@ def _fork(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQu
         code = 1
         try:
             process.use_fork_server_channel(channel)
-            _serve(session, groups, work, theirs)
+            _serve(session, groups, work, theirs, seat)
             code = 0
         finally:
             process.stop_sandbox()
@@ -193,8 +196,8 @@ class _Session:
     between its own checks (a thread only reads them off the sockets)."""
 
     def __init__(self, session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue,
-                 workers: list[Worker], jobs: int) -> None:
-        self.session, self.groups, self.work, self.jobs = session, groups, work, jobs
+                 workers: list[Worker], jobs: int, seat: JudgeSeat) -> None:
+        self.session, self.groups, self.work, self.jobs, self.seat = session, groups, work, jobs, seat
         self.by_nodeid = {item.nodeid: item for group in groups for item in group}
         self.inbox: queue.Queue[tuple[Worker, Any]] = queue.Queue()
         self.workers = workers
@@ -203,9 +206,12 @@ class _Session:
 
     def run(self) -> None:
         self.reader.start()
-        for item, nextitem in _items_taken(self.groups, self.work.take_here):
-            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            self._log_inbox(block=False)
+        try:
+            for item, nextitem in _items_taken(self.groups, _seated(self.work.take_here, self.seat)):
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                self._log_inbox(block=False)
+        finally:
+            self.seat.stand()
         while self.reader.is_alive() or not self.inbox.empty():
             self._log_inbox(block=True)
         left = [i for w in self.workers if w.group is not None for i in self.groups[w.group] if i.nodeid not in w.done]
@@ -258,7 +264,8 @@ class _Session:
         worker.done.add(item.nodeid)
 
 
-def _serve(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue, sock: socket.socket) -> None:
+def _serve(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQueue, sock: socket.socket,
+           seat: JudgeSeat) -> None:
     """In a worker: grade submissions from the queue; send each check's reports as they come."""
     config = session.config
 
@@ -268,10 +275,22 @@ def _serve(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQ
             send(sock, {"group": index})
         return index
 
-    for item, nextitem in _items_taken(groups, take):
+    for item, nextitem in _items_taken(groups, _seated(take, seat)):
         reports = [r for r in runtestprotocol(item, log=False, nextitem=nextitem) if _worth_sending(r)]
         send(sock, {"nodeid": item.nodeid, "reports": [
             config.hook.pytest_report_to_serializable(config=config, report=r) for r in reports]})
+
+
+def _seated(take: Any, seat: JudgeSeat) -> Any:
+    """``take``, and the judge sits on a CPU for each submission it takes (grader/sandbox/affinity.py)."""
+
+    def taken() -> int:
+        index = take()
+        if index != STOP:
+            seat.sit()
+        return index
+
+    return taken
 
 
 def _worth_sending(report: pytest.TestReport) -> bool:

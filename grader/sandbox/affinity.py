@@ -1,4 +1,4 @@
-"""A student process answers on the CPU its judge is waiting on.
+"""A judge keeps one CPU while it grades a submission, and its student process answers on that CPU.
 
 Judge and student process take turns (the judge sends a request and blocks until the reply), so they never need
 two CPUs at once; but when the scheduler wakes the student on the other CPU, every round trip pays two cross-CPU
@@ -8,11 +8,23 @@ request (one ``sched_setaffinity``; reading the current CPU costs a fraction of 
 the spare student process being confined meanwhile stay free to use the other CPUs. Processes the student's code
 starts inherit the one CPU (it gets no more of the machine than its judge's turn). Nothing here is a confinement
 measure: a student may change its own affinity, and that only costs it time.
+
+Following is not enough if the judge itself moves: a judge that blocks while its student process computes is
+woken on whichever CPU is idle at that moment, the other one, and then moves its student there at the next request:
+two migrations per call, caches cold on both sides (0.7 ms per small call instead of 0.3 ms). So each judge also
+*sits* on one CPU for the length of a submission (:class:`JudgeSeat`): at a submission's start it lets the
+scheduler place it (a short sleep with every allowed CPU open), keeps the CPU it woke on unless another judge of
+the same run holds it (:class:`Seats`, shared memory made before the judges fork), and goes back to its whole CPU
+set when the run ends. Re-choosing at every submission lets a judge leave a CPU that something else made busy.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import mmap
 import os
+import struct
+import time
 
 try:
     _sched_getcpu = ctypes.CDLL(None, use_errno=True).sched_getcpu
@@ -31,7 +43,10 @@ class Follower:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.cpu = pid, -1
-        self.useful = _sched_getcpu is not None and len(os.sched_getaffinity(0)) > 1
+        try:  # the student process's own CPUs (its judge may be sitting on one: see JudgeSeat)
+            self.useful = _sched_getcpu is not None and len(os.sched_getaffinity(pid)) > 1
+        except OSError:
+            self.useful = False
 
     def follow(self) -> None:
         if not self.useful:
@@ -44,3 +59,63 @@ class Follower:
             self.cpu = cpu
         except OSError:  # it is gone (the request will say so) or not ours to move: stop trying
             self.useful = False
+
+
+SLOT = struct.Struct("i")  # one judge's CPU in :class:`Seats` (-1: none)
+PLACE_SECONDS = 0.0002  # the sleep that lets the scheduler place a judge on an idle CPU
+
+
+class Seats:
+    """The CPU each judge of one run sits on, in shared memory: make it before forking the judges."""
+
+    def __init__(self, judges: int) -> None:
+        self.judges = judges
+        self.memory = mmap.mmap(-1, SLOT.size * judges)  # MAP_SHARED: the forked judges see each other's writes
+        for judge in range(judges):
+            self.set(judge, -1)
+
+    def set(self, judge: int, cpu: int) -> None:
+        SLOT.pack_into(self.memory, SLOT.size * judge, cpu)
+
+    def held_by_others(self, judge: int) -> set[int]:
+        return {SLOT.unpack_from(self.memory, SLOT.size * other)[0] for other in range(self.judges) if other != judge}
+
+
+class JudgeSeat:
+    """One judge thread's CPU: :meth:`sit` at each submission's start, :meth:`stand` when the run ends."""
+
+    def __init__(self, seats: Seats | None = None, judge: int = 0) -> None:
+        self.seats, self.judge = seats, judge
+        self.allowed = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
+        self.useful = _sched_getcpu is not None and len(self.allowed) > 1
+        self.cpu = -1
+
+    def sit(self) -> int:
+        """Sit on a CPU for the next submission; returns it (-1 where this machine has one CPU or none to choose)."""
+        if not self.useful:
+            return -1
+        try:
+            if self.cpu >= 0:
+                os.sched_setaffinity(0, self.allowed)
+                time.sleep(PLACE_SECONDS)  # woken where the scheduler finds room
+            cpu = _sched_getcpu()
+            taken = self.seats.held_by_others(self.judge) if self.seats is not None else set()
+            if cpu in taken or cpu not in self.allowed:
+                cpu = min(self.allowed - taken, default=cpu)
+            os.sched_setaffinity(0, {cpu})
+        except OSError:  # a CPU went offline, or a cgroup's cpuset changed: stay free
+            self.useful = False
+            return -1
+        self.cpu = cpu
+        if self.seats is not None:
+            self.seats.set(self.judge, cpu)
+        return cpu
+
+    def stand(self) -> None:
+        """Back to every CPU this thread had before its first :meth:`sit`."""
+        if self.cpu >= 0:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, self.allowed)
+            if self.seats is not None:
+                self.seats.set(self.judge, -1)
+        self.cpu = -1

@@ -1,0 +1,87 @@
+"""Each judge of a run sits on a CPU of its own for a submission, and its student process answers there
+(grader/sandbox/affinity.py ``Seats``/``JudgeSeat``, used by grader/workers.py): real processes, real affinity."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Student, process
+from grader.sandbox.affinity import JudgeSeat, Seats
+from grader.sandbox.cpulimit import student_pid
+from grader.sandbox.testing import submission
+
+SOURCE = "def double(x):\n    return 2 * x\n"
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+pytestmark = pytest.mark.skipif(len(CPUS) < 2, reason="needs a machine with two CPUs or more to choose from")
+
+
+def _judge(seats: Seats, judge: int, placed_on: int | None) -> dict:
+    """In a forked judge: sit (after the scheduler put it on ``placed_on``), grade one call, stand."""
+    read_fd, write_fd = os.pipe()
+    channel = process.fork_server_channel()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            os.close(read_fd)
+            process.use_fork_server_channel(channel)
+            seat = JudgeSeat(seats, judge)
+            if placed_on is not None:
+                os.sched_setaffinity(0, {placed_on})
+            cpu = seat.sit()
+            with Student(submission(SOURCE)) as student:
+                value = float(student.double(np.float64(1.5)))
+                answered_on = sorted(os.sched_getaffinity(student_pid(student._backend.pid)))
+            seat.stand()
+            report = {"cpu": cpu, "value": value, "student": answered_on, "after": sorted(os.sched_getaffinity(0))}
+            os.write(write_fd, json.dumps(report).encode())
+            process.stop_sandbox()
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    if channel is not None:
+        channel.close()
+    with os.fdopen(read_fd, "rb") as fh:
+        report = json.loads(fh.read())
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    return report
+
+
+def test_two_judges_of_a_run_sit_apart_and_their_students_answer_on_their_cpu() -> None:
+    process.fork_server()  # the judges share it, as in a run
+    seats = Seats(2)
+    seats.set(0, CPUS[0])  # the session sits on the first CPU
+    report = _judge(seats, 1, placed_on=CPUS[0])  # the scheduler put the worker on the same one
+    assert report["value"] == 3.0
+    assert report["cpu"] != CPUS[0] and report["cpu"] in CPUS, "the worker sat on the session's CPU"
+    assert report["student"] == [report["cpu"]], "its student process answered on another CPU"
+    assert report["after"] == CPUS, "standing up did not give the judge its CPUs back"
+
+
+def test_a_judge_keeps_the_cpu_the_scheduler_gave_it_when_no_other_judge_holds_it() -> None:
+    seats = Seats(2)
+    report = _judge(seats, 0, placed_on=CPUS[-1])
+    assert report["cpu"] == CPUS[-1]
+    assert report["student"] == [CPUS[-1]]
+    assert report["after"] == CPUS
+
+
+def test_sitting_again_lets_the_scheduler_choose_and_standing_frees_the_seat() -> None:
+    seats = Seats(2)
+    seat = JudgeSeat(seats, 0)
+    try:
+        first = seat.sit()
+        assert os.sched_getaffinity(0) == {first}
+        assert seats.held_by_others(1) == {first}  # what the other judge of the run sees
+        second = seat.sit()  # the next submission: opened up, slept, placed again
+        assert second in CPUS and os.sched_getaffinity(0) == {second}
+        assert seats.held_by_others(1) == {second}
+    finally:
+        seat.stand()
+    assert sorted(os.sched_getaffinity(0)) == CPUS
+    assert seats.held_by_others(1) == {-1}
