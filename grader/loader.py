@@ -1068,27 +1068,29 @@ def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef,
         globals_.update(s.get_name() for s in t.get_symbols() if s.is_global())
         stack.extend(t.get_children())
     first: dict[str, int] = {}
-    in_annotations = _annotation_node_ids(fn)
-    for sub in _body_nodes(fn):
-        name = None if id(sub) in in_annotations else _read_name(sub)
+    for name, lineno in _reads_outside_annotations(fn):
         if name in globals_:
-            first[name] = min(first.get(name, sub.lineno), sub.lineno)
+            first[name] = min(first.get(name, lineno), lineno)
     return sorted(first.items(), key=lambda item: (item[1], item[0]))
 
 
-def _annotation_node_ids(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
-    """Nodes inside annotations of the body (``p: Params = {}``): a type alias there is not a data read."""
-    found: set[int] = set()
-    for stmt in fn.body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.AnnAssign):
-                found.update(id(n) for n in ast.walk(node.annotation))
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                notes = [a.annotation for a in node.args.args + node.args.kwonlyargs if a.annotation] + \
-                    ([node.returns] if node.returns else [])
-                for note in notes:
-                    found.update(id(n) for n in ast.walk(note))
-    return found
+def _reads_outside_annotations(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tuple[str, int]]:
+    """(name, line) of every name the body reads, in one walk that does not enter annotations of the body
+    (``p: Params = {}``, a nested function's parameters and return): a type alias there is not a data read."""
+    skip: set[int] = set()
+    stack: list[ast.AST] = list(reversed(fn.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.AnnAssign):
+            skip.add(id(node.annotation))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            skip.update(id(a.annotation) for a in node.args.args + node.args.kwonlyargs if a.annotation)
+            if node.returns:
+                skip.add(id(node.returns))
+        name = _read_name(node)
+        if name is not None:
+            yield name, node.lineno
+        stack.extend(child for child in ast.iter_child_nodes(node) if id(child) not in skip)
 
 
 def _alias_reads(kept: list["_Kept"], reads: list[GlobalRead]) -> list[GlobalRead]:
@@ -1120,11 +1122,6 @@ def _redefinition_notes(kept: list["_Kept"]) -> list[LoadNote]:
                     k.node.lineno, k.unit.cell, "warning", k.unit.file))
             seen[name] = k
     return notes
-
-
-def _body_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
-    for stmt in fn.body:
-        yield from ast.walk(stmt)
 
 
 def _read_name(node: ast.AST) -> str | None:
