@@ -98,17 +98,24 @@ class JudgeSeat:
             if self.cpu >= 0:
                 os.sched_setaffinity(0, self.allowed)
                 time.sleep(PLACE_SECONDS)  # woken where the scheduler finds room
-            cpu = _sched_getcpu()
-            taken = self.seats.held_by_others(self.judge) if self.seats is not None else set()
-            if cpu in taken or cpu not in self.allowed:
-                cpu = min(self.allowed - taken, default=cpu)
+            cpu = self._free(_sched_getcpu())
+            if self.seats is not None:
+                self.seats.set(self.judge, cpu)
+                if cpu in self.seats.held_by_others(self.judge) and self.judge > 0:  # two judges chose at once:
+                    cpu = self._free(cpu)  # the later one (by number) moves
+                    self.seats.set(self.judge, cpu)
             os.sched_setaffinity(0, {cpu})
         except OSError:  # a CPU went offline, or a cgroup's cpuset changed: stay free
             self.useful = False
             return -1
         self.cpu = cpu
-        if self.seats is not None:
-            self.seats.set(self.judge, cpu)
+        return cpu
+
+    def _free(self, cpu: int) -> int:
+        """``cpu`` if no other judge of the run holds it, else the first CPU nobody holds (``cpu`` if none)."""
+        taken = self.seats.held_by_others(self.judge) if self.seats is not None else set()
+        if cpu in taken or cpu not in self.allowed:
+            return min(self.allowed - taken, default=cpu)
         return cpu
 
     def stand(self) -> None:
