@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader.sandbox import InProcessStudent, Student  # noqa: E402
+from grader.sandbox.affinity import JudgeSeat  # noqa: E402
 from grader.sandbox.process import LoadResult, StudentProcess, fork_server  # noqa: E402
 from grader.sandbox.testing import submission  # noqa: E402
 from timing import median_time  # noqa: E402
@@ -166,10 +167,19 @@ def main() -> None:
 
     x = np.linspace(-2, 2, 10)
     with Student(submission(SOURCE)) as isolated:
-        remote = per_call(isolated, args.calls, x)
-    local = per_call(InProcessStudent(submission(SOURCE)), args.calls, x)
+        free = per_call(isolated, args.calls, x)
+    seat = JudgeSeat()
+    seat.sit()  # as a grading run's judge does (grader/workers.py)
+    try:
+        with Student(submission(SOURCE)) as isolated:
+            remote = per_call(isolated, args.calls, x)
+        local = per_call(InProcessStudent(submission(SOURCE)), args.calls, x)
+    finally:
+        seat.stand()
     direct = median_time(lambda: 1 / (1 + np.exp(-x)), args.calls)
-    print(f"small call sigmoid(x[10]), isolated:           {1e6 * remote:8.1f} us")
+    print(f"small call sigmoid(x[10]), isolated, judge free to move:  {1e6 * free:8.1f} us")
+    print(f"small call sigmoid(x[10]), isolated:           {1e6 * remote:8.1f} us   (judge seated on a CPU, as when "
+          f"grading)")
     print(f"same call in-process (same protocol encoding): {1e6 * local:8.1f} us"
           f"   isolated / in-process: {remote / local:5.2f}")
     print(f"same computation as a plain numpy expression:  {1e6 * direct:8.1f} us")
