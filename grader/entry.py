@@ -4,7 +4,7 @@ A ``grader grade``/``grader check`` process needs its fork server (a Python impo
 allow-list root: about 0.3 s of start-up) before its first student process, and it first spends about as long
 importing pytest, jinja2 and the checks' machinery. Started here, in a background thread, the two overlap: by
 the time the judge has loaded the class and collected the checks, the fork server is usually up. The grading
-run itself starts it too (``grader.grade._boot_sandbox``, same server: a second start is a no-op), so nothing
+run itself starts it too (``grader.sandbox.process.boot_sandbox``, same server: a second start is a no-op), so nothing
 depends on this shortcut; it is skipped where it cannot know the assignment cheaply (options before the
 assignment's name), for ``--scheduler`` runs (the cluster's workers grade) and for every other command.
 """
@@ -30,11 +30,9 @@ def start_sandbox_early(argv: Sequence[str]) -> bool:
         return False
     import numpy  # noqa: F401 - the root's description lists the shared libraries NumPy maps into this process
 
-    from grader.sandbox import rootfs
-    from grader.sandbox.process import boot_fork_server
+    from grader.sandbox.process import boot_sandbox
 
-    rootfs.permit(assignment.packages)
-    return boot_fork_server() is not None
+    return boot_sandbox(assignment.packages) is not None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -345,7 +345,9 @@ def grade(
             loading = start_map_forked(load, todo, jobs or default_jobs(), to_json=LoadedSubmission.to_json,
                                        from_json=LoadedSubmission.from_json)  # in children, while this collects
             if todo and isolated and not scheduler:  # the sandbox starts meanwhile too (unless the command
-                _boot_sandbox(assignment)  # started it before its imports: grader/entry.py)
+                from grader.sandbox.process import boot_sandbox  # started it before its imports: grader/entry.py)
+
+                boot_sandbox(assignment.packages)
             try:
                 catalog = _only(_catalog(assignment, workdir, store, versions), only, assignment)
             except BaseException:
@@ -388,16 +390,6 @@ def grade(
         write_outputs(run)
     store.close()
     return run
-
-
-def _boot_sandbox(assignment: Assignment) -> None:
-    """Start the fork server in the background, with the assignment's permitted packages in its root (as the
-    pytest plugin sets them for the run's student processes)."""
-    from grader.sandbox import rootfs
-    from grader.sandbox.process import boot_fork_server
-
-    rootfs.permit(assignment.packages)
-    boot_fork_server()
 
 
 def _save_partial(store: Store, out_dir: Path | None, assignment: Assignment, found: Discovery | None,

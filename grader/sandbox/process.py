@@ -31,7 +31,7 @@ import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from grader.errors import StudentBadValue, StudentCrashed, StudentTimeout
 from grader.loaded import LoadedSubmission, LoadNote
@@ -118,8 +118,9 @@ class Launch:
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         spec = rootfs.root_spec()
         self.permitted = rootfs.permitted()  # the packages its root holds (an assignment's `packages`)
-        cfg = {"modules": server_sources(), "root": spec, "site": str(Path(spec["packages"]["numpy"]).parent),
-               "drivers": [n for n in server_sources() if n.startswith("grader.sandbox.drivers_")],
+        sources = server_sources()
+        cfg = {"modules": sources, "root": spec, "site": str(Path(spec["packages"]["numpy"]).parent),
+               "drivers": [n for n in sources if n.startswith("grader.sandbox.drivers_")],
                "judge": os.getpid(), "namespaces": namespaces}
         data = json.dumps(cfg).encode()
         self.config = len(data).to_bytes(8, "big") + data  # its length first: see BOOT
@@ -140,6 +141,13 @@ class Launch:
         with os.fdopen(self.write_cfg, "wb") as fh:
             with contextlib.suppress(BrokenPipeError):
                 fh.write(self.config)
+
+    def discard(self) -> None:
+        """Stop the process before it got its configuration (a server was running already)."""
+        self.proc.kill()
+        self.sock.close()
+        os.close(self.write_cfg)
+        self.proc.wait()
 
     def _environment(self) -> dict[str, str]:
         """An allow-list: no variable names a path of the grader (a student process inherits these)."""
@@ -434,10 +442,7 @@ def fork_server(launch: Launch | None = None) -> ForkServerClient:
                 _SERVER.terminate()  # closes its socket, deletes its spare's scratch dir
             _SERVER = ForkServerClient(launch=launch)
         elif launch is not None:  # one is running already: this one is not needed
-            launch.proc.kill()
-            launch.sock.close()
-            os.close(launch.write_cfg)
-            launch.proc.wait()
+            launch.discard()
         return _SERVER
 
 
@@ -448,6 +453,15 @@ def _permitted() -> tuple[str, ...]:
 
 
 _BOOTED: threading.Event | None = None
+
+
+def boot_sandbox(packages: Sequence[str] = ()) -> threading.Event | None:
+    """:func:`boot_fork_server` with ``packages`` (an assignment's ``packages``) permitted in its root, as the
+    pytest plugin permits them for the run's student processes."""
+    from grader.sandbox import rootfs
+
+    rootfs.permit(tuple(packages))
+    return boot_fork_server()
 
 
 def boot_fork_server() -> threading.Event | None:
