@@ -784,7 +784,7 @@ class _Loader:
         scopes: dict[int, dict[tuple[str, int], symtable.SymbolTable]] = {}  # by unit (its parsed lines)
         for k in self.kept:
             if id(k.lines) not in scopes:
-                scopes[id(k.lines)] = scopes_of(k.lines)
+                scopes[id(k.lines)] = _scopes_of(k.lines)
         reads = [r for k in self.kept for r in _function_reads(k, scopes[id(k.lines)])]
         self.loaded.global_reads = [
             GlobalRead(r.function, r.name, r.lineno, k_cell, file=k_file)
@@ -1017,13 +1017,13 @@ class _GlobalUse:
 def _function_reads(kept: _Kept, scopes: dict[tuple[str, int], symtable.SymbolTable]
                     ) -> Iterator[tuple[_GlobalUse, int | None, str | None]]:
     """Every (function, global name it reads, first line) of a kept statement's functions and methods;
-    ``scopes``: :func:`scopes_of` the statement's unit."""
+    ``scopes``: :func:`_scopes_of` of the statement's unit."""
     for qualname, fn in _functions_in(kept.node):
         for name, lineno in _global_loads(fn, scopes.get((fn.name, fn.lineno))):
             yield _GlobalUse(qualname, name, lineno), kept.unit.cell, kept.unit.file
 
 
-def scopes_of(lines: list[str]) -> dict[tuple[str, int], symtable.SymbolTable]:
+def _scopes_of(lines: list[str]) -> dict[tuple[str, int], symtable.SymbolTable]:
     """Every function and class scope of the text a unit was parsed from, by (name, line of its ``def``):
     one ``symtable`` per unit, where one per function (of its unparsed text) took half of a file's load."""
     try:
