@@ -822,6 +822,8 @@ class StudentProcess:
         if self.pid is not None and self._pidfd is not None and server is not None and server.alive():
             try:
                 if kill:
+                    if self._follower is not None:
+                        self._follower.let_go()
                     server.kill(self.pid, self._pidfd)
                 else:
                     status = server.reap(self.pid, kill=False, grace=1.0)
