@@ -282,12 +282,15 @@ def _serve(session: pytest.Session, groups: list[list[pytest.Item]], work: WorkQ
 
 
 def _seated(take: Any, seat: JudgeSeat) -> Any:
-    """``take``, and the judge sits on a CPU for each submission it takes (grader/sandbox/affinity.py)."""
+    """``take``, and the judge sits on a CPU for each submission it takes, its fork server off the judges' CPUs
+    when there are CPUs to spare (grader/sandbox/affinity.py)."""
+    from grader.sandbox import process
 
     def taken() -> int:
         index = take()
         if index != STOP:
             seat.sit()
+            process.keep_fork_server_off(seat)
         return index
 
     return taken

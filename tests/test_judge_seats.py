@@ -85,3 +85,65 @@ def test_sitting_again_lets_the_scheduler_choose_and_standing_frees_the_seat() -
         seat.stand()
     assert sorted(os.sched_getaffinity(0)) == CPUS
     assert seats.held_by_others(1) == {-1}
+
+
+def _sleeper() -> int:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.sched_setaffinity(0, set(CPUS))
+            import time
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    return pid
+
+
+def _end(pid: int) -> None:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+
+
+def test_the_fork_server_is_kept_off_the_judges_cpus_while_there_are_cpus_to_spare() -> None:
+    seats, helper = Seats(2), _sleeper()
+    seat = JudgeSeat(seats, 0)
+    try:
+        cpu = seat.sit()
+        seat.keep_off(helper)
+        assert os.sched_getaffinity(helper) == set(CPUS) - {cpu}, "the fork server may run in the judge's turn"
+        seats.set(1, min(set(CPUS) - {cpu}))  # a second judge sits down: on two CPUs, none are left to spare
+        seat.keep_off(helper)
+        expected = (set(CPUS) - {cpu} - {min(set(CPUS) - {cpu})}) or set(CPUS)
+        assert os.sched_getaffinity(helper) == expected
+    finally:
+        seat.stand()
+        _end(helper)
+
+
+def test_a_student_process_and_its_keeper_leave_the_judges_cpu_before_they_are_killed() -> None:
+    seat = JudgeSeat(Seats(1), 0)
+    try:
+        cpu = seat.sit()
+        with Student(submission(SOURCE)) as student:
+            assert float(student.double(np.float64(2.0))) == 4.0
+            backend = student._backend
+            keeper, inner = backend.pid, student_pid(backend.pid)
+            assert os.sched_getaffinity(inner) == {cpu}, "the follower did not bring the student to its judge"
+            backend._follower.let_go(keeper)
+            for pid in {keeper, inner}:
+                assert cpu not in os.sched_getaffinity(pid), "a dying student process would exit in the judge's turn"
+    finally:
+        seat.stand()
+
+
+def test_a_judge_taking_a_submission_moves_its_fork_server_off_its_cpu() -> None:
+    from grader.workers import _seated
+
+    server = process.fork_server()
+    seat = JudgeSeat(Seats(1), 0)
+    try:
+        assert _seated(lambda: 0, seat)() == 0
+        assert os.sched_getaffinity(server.pid) == set(CPUS) - {seat.cpu}
+    finally:
+        seat.stand()
+        os.sched_setaffinity(server.pid, set(CPUS))

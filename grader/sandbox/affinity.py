@@ -43,9 +43,9 @@ class Follower:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.cpu = pid, -1
-        try:  # the student process's own CPUs (its judge may be sitting on one: see JudgeSeat)
+        try:  # its own CPUs and the judge's: a seated judge has one, a student forked beside it may have one too
             self.home = set(os.sched_getaffinity(pid))
-            self.useful = _sched_getcpu is not None and len(self.home) > 1
+            self.useful = _sched_getcpu is not None and len(self.home | os.sched_getaffinity(0)) > 1
         except OSError:
             self.home, self.useful = set(), False
 
@@ -61,12 +61,15 @@ class Follower:
         except OSError:  # it is gone (the request will say so) or not ours to move: stop trying
             self.useful = False
 
-    def let_go(self) -> None:
-        """Before the process is killed: off the judge's CPU, so that its exit (freeing its memory takes about
-        a millisecond) runs beside the judge instead of in its turn."""
-        if self.useful and self.cpu >= 0:
+    def let_go(self, *others: int) -> None:
+        """Before the process (and ``others``: its keeper) is killed: off the judge's CPU, so that their exits
+        (freeing a process's memory takes about a millisecond) run beside the judge instead of in its turn."""
+        if not self.useful:
+            return
+        cpu = self.cpu if self.cpu >= 0 else _sched_getcpu()
+        for pid in (self.pid, *others):
             with contextlib.suppress(OSError):
-                os.sched_setaffinity(self.pid, (self.home - {self.cpu}) or self.home)
+                os.sched_setaffinity(pid, (self.home - {cpu}) or self.home)
 
 
 SLOT = struct.Struct("i")  # one judge's CPU in :class:`Seats` (-1: none)
@@ -88,6 +91,10 @@ class Seats:
     def held_by_others(self, judge: int) -> set[int]:
         return {SLOT.unpack_from(self.memory, SLOT.size * other)[0] for other in range(self.judges) if other != judge}
 
+    def held(self) -> set[int]:
+        """The CPUs the run's judges sit on now."""
+        return self.held_by_others(-1) - {-1}
+
 
 class JudgeSeat:
     """One judge thread's CPU: :meth:`sit` at each submission's start, :meth:`stand` when the run ends."""
@@ -97,6 +104,7 @@ class JudgeSeat:
         self.allowed = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
         self.useful = _sched_getcpu is not None and len(self.allowed) > 1
         self.cpu = -1
+        self.kept_off: dict[int, set[int]] = {}  # pid -> the CPUs it was last given by keep_off
 
     def sit(self) -> int:
         """Sit on a CPU for the next submission; returns it (-1 where this machine has one CPU or none to choose)."""
@@ -125,6 +133,18 @@ class JudgeSeat:
         if cpu in taken or cpu not in self.allowed:
             return min(self.allowed - taken, default=cpu)
         return cpu
+
+    def keep_off(self, pid: int) -> None:
+        """Let process ``pid`` (the fork server, and with it the student processes it forks from then on) run only
+        on the CPUs no judge of the run sits on, or on all of them when there are none: its work (forking and
+        confining the next spare, reaping the last) then runs beside the judges instead of in their turns."""
+        if not self.useful or self.seats is None:
+            return
+        cpus = (self.allowed - self.seats.held()) or self.allowed
+        if cpus != self.kept_off.get(pid):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, cpus)
+                self.kept_off[pid] = cpus
 
     def stand(self) -> None:
         """Back to every CPU this thread had before its first :meth:`sit`."""

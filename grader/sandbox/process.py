@@ -528,6 +528,13 @@ def use_fork_server_channel(channel: socket.socket | None) -> None:
         channel.close()
 
 
+def keep_fork_server_off(seat: Any) -> None:
+    """``seat.keep_off`` (grader/sandbox/affinity.py) for this judge's fork server, if it runs."""
+    server = _SERVER
+    if server is not None and server.pid:
+        seat.keep_off(server.pid)
+
+
 def stop_sandbox() -> None:
     """Close this process's student processes and stop its fork server (or leave a shared one): for a process
     that ends with ``os._exit`` (which skips ``atexit``)."""
@@ -686,12 +693,21 @@ class StudentProcess:
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
-        self._clock = cpu_clock(student_pid(self.pid))
+        student = student_pid(self.pid)
+        if student != self.pid or not server.namespaces:  # a spare answered already: init runs on the judge's CPU
+            self._follow(student)
+        else:  # a fresh fork whose keeper has not forked PID 1 yet: time the keeper until it answers
+            self._clock = cpu_clock(student)
         self.isolation = self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                         "starting the student process")[0].get("isolation", "")
-        student = student_pid(self.pid)  # it answered: the process of the student's code is up
-        self._clock = cpu_clock(student)
-        self._follower = affinity.Follower(student)  # the process that answers: PID 1 of its namespace, or the keeper
+        self._follow(student_pid(self.pid))  # it answered: the process of the student's code is up
+
+    def _follow(self, student: int) -> None:
+        """Time ``student``'s CPU and keep it on this judge's CPU: the process that answers, PID 1 of its
+        namespace (or the keeper, which is the student process itself without namespaces)."""
+        if self._follower is None or self._follower.pid != student:
+            self._clock = cpu_clock(student)
+            self._follower = affinity.Follower(student)
 
     def _load(self) -> tuple[dict[str, str], list[LoadNote]]:
         """Run the statements: all in one request when that works (the usual case), else one by one."""
@@ -823,7 +839,7 @@ class StudentProcess:
             try:
                 if kill:
                     if self._follower is not None:
-                        self._follower.let_go()
+                        self._follower.let_go(self.pid)
                     server.kill(self.pid, self._pidfd)
                 else:
                     status = server.reap(self.pid, kill=False, grace=1.0)
