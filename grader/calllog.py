@@ -156,12 +156,40 @@ def parameter_names(call: Call) -> tuple[str, ...]:
 
     owner = LOG.classes.get(call.target) if call.kind == "method" else call.name
     obj = reference_object(owner) if owner else None
+    if obj is None:  # no reference installed (a student kit): the submission's own names
+        return _own_parameter_names(owner, call.name if call.kind == "method" else None)
     fn = getattr(obj, call.name, None) if call.kind == "method" else obj
     try:
         params = list(inspect.signature(fn).parameters) if fn is not None else []
     except (TypeError, ValueError):
         return ()
     return tuple(p for p in params if p != "self")
+
+
+def _own_parameter_names(owner: str | None, method: str | None) -> tuple[str, ...]:
+    """The parameters of the submission's own function ``owner`` (its class's ``__init__``, or ``method``)."""
+    import ast
+
+    loaded = getattr(LOG.student, "loaded", None)
+    for stmt in loaded.statements if loaded is not None and owner else ():
+        try:
+            body = ast.parse(stmt.source).body
+        except SyntaxError:
+            continue
+        for node in body:
+            if getattr(node, "name", None) != owner:
+                continue
+            if isinstance(node, ast.ClassDef):
+                wanted = method or "__init__"
+                node = next((n for n in node.body if getattr(n, "name", None) == wanted), None)
+            elif method is not None:
+                node = None
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                a = node.args
+                params = [*a.posonlyargs, *a.args, *([a.vararg] if a.vararg else []), *a.kwonlyargs,
+                          *([a.kwarg] if a.kwarg else [])]
+                return tuple(p.arg for p in params if p.arg != "self")
+    return ()
 
 
 def arguments(call: Call, names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

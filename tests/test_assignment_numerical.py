@@ -52,6 +52,22 @@ PLANTED: Planted = {
         "numerical_diff/matches-central-difference": (FAILED, "a forward difference"),
         "numerical_diff/is-exact-on-quadratics": (FAILED, "a forward difference"),
     }),
+    # numerical_diff/matches-central-difference makes its calls in one batch (student.call_many): a call that
+    # raises is still reported as its own, after the calls before it passed, as a loop of single calls reports it
+    "diff_raises_far_out": (_planted("    return float((f(x + H) - f(x - H)) / (2 * H))",
+                                     "    if x > 1.9:\n        raise ValueError('too far out')\n"
+                                     "    return float((f(x + H) - f(x - H)) / (2 * H))"), {
+        "numerical_diff/matches-central-difference": (
+            ("error",), "too far out (diff_raises_far_out.py, line 70) in the call numerical_diff(f, 2.0)"),
+        "numerical_diff/is-exact-on-quadratics": (("error",), "ValueError: too far out"),
+    }),
+    # a wrong value on an earlier call fails the check before a later call's raise is read
+    "diff_forward_then_raises": (_planted("    return float((f(x + H) - f(x - H)) / (2 * H))",
+                                          "    if x > 1.9:\n        raise ValueError('too far out')\n"
+                                          "    return float((f(x + H) - f(x)) / H)"), {
+        "numerical_diff/matches-central-difference": (FAILED, "a forward difference"),
+        "numerical_diff/is-exact-on-quadratics": (("error",), "ValueError: too far out"),
+    }),
 }
 
 

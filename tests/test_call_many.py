@@ -69,7 +69,37 @@ def test_keyword_arguments_and_objects(make) -> None:
 
 def test_the_first_exception_ends_the_batch_as_a_single_call_would(make) -> None:
     student = make()
+    results = student.call_many("picky", [(1,), (3,), (4,)])
+    assert len(results) == 3 and results[0] == 1  # the call before it answered
+    for index in (1, 2, -1):
+        with pytest.raises(StudentRaised, match="three is not allowed"):
+            results[index]
     with pytest.raises(StudentRaised, match="three is not allowed"):
-        student.call_many("picky", [(1,), (3,), (4,)])
+        list(results)
     with pytest.raises(StudentMissing):
         student.call_many("nosuch", [(1,)])
+
+
+def test_a_raise_names_its_own_call_and_cause_as_a_single_call_does(make) -> None:
+    one_by_one, batched = make(), make()
+    for student in (one_by_one, batched):
+        student.set_context("picky/golden", 5)
+    with pytest.raises(StudentRaised) as single:
+        one_by_one.picky(3)
+    with pytest.raises(StudentRaised) as many:
+        batched.call_many("picky", [(1,), (3,), (4,)])[1]
+    assert many.value.call == single.value.call and "3" in many.value.call
+    assert many.value.cause == single.value.cause and str(many.value) == str(single.value)
+
+
+def test_every_call_of_a_batch_is_logged_with_its_input_seed_and_result(make) -> None:
+    from grader import calllog
+
+    one_by_one, batched = make(), make()
+    logged = []
+    for student, run in ((one_by_one, lambda s: [s.scaled(x, factor=2.0) for x in (1.0, 2.0)]),
+                         (batched, lambda s: list(s.call_many("scaled", [(1.0,), (2.0,)], factor=2.0)))):
+        student.set_context("scaled/golden", 5)
+        assert run(student) == [2.0, 4.0]
+        logged.append([(c.kind, c.name, c.args, c.kwargs, c.result, c.seed) for c in calllog.LOG.calls])
+    assert logged[0] == logged[1] and len(logged[1]) == 2

@@ -103,9 +103,14 @@ class Student:
         return (self._decode(dec, reply["value"]), tuple(_own(a, s) for a, s in zip(after, args)),
                 {k: _own(v, kwargs[k]) for k, v in after_kwargs.items()})
 
-    def call_many(self, name: str, arg_lists: Sequence[Sequence[Any]], **kwargs: Any) -> list[Any]:
-        """``[student.name(*args, **kwargs) for args in arg_lists]`` in one round trip: each call gets the seed
-        it would have had as a request of its own, so the answers are the same, only faster."""
+    def call_many(self, name: str, arg_lists: Sequence[Sequence[Any]], **kwargs: Any) -> Sequence[Any]:
+        """``student.name(*args, **kwargs)`` for each of ``arg_lists``, in one round trip: each call gets the seed it
+        would have had as a request of its own and is logged as one (its input, seed and result are what a failure
+        message and the diagnosis of its cause read), so the answers are the same, only faster.
+
+        A call that raises ends the batch, as it would end a loop of single calls: the results before it are
+        returned, and reading its result (indexing or iterating up to it) raises what it raised, so a check that
+        checks each result in turn fails on an earlier wrong result first, as the loop would."""
         self.get(name)  # StudentMissing if undefined
         seeds = [self._next_seed() for _ in arg_lists]
         if not seeds:
@@ -114,9 +119,25 @@ class Student:
         reply, dec = self._request("call_many", f"{name}()", seed=seeds[0], target=GlobalRef(name), calls=calls,
                                    kwargs=kwargs, seeds=seeds)
         values, after, after_kwargs = (self._decode(dec, reply.get(key)) for key in ("value", "args", "kwargs"))
-        for sent, left, left_kwargs in zip(calls, after, after_kwargs):  # as each call would have
+        if not (isinstance(values, list) and len(values) <= len(calls)):
+            raise StudentBadValue("the student's code returned an unusable value: not one result per call")
+        for sent, seed, value, left, left_kwargs in zip(calls, seeds, values, after, after_kwargs):  # as each call
+            calllog.LOG.add(calllog.Call("call", name, None, _log_copy(tuple(sent)), _log_copy(dict(kwargs)),
+                                         _log_copy(value), seed))
             self.call_ledger.record(name, self._check_id, sent, kwargs, *_as_left(sent, kwargs, left, left_kwargs))
-        return values
+        raised = reply.get("raised")
+        if not calllog.LOG.paused:
+            calllog.LOG.student = self
+        if len(values) == len(calls):
+            return values
+        index = len(values)
+        entry = calllog.Call("call", name, None, _log_copy(tuple(calls[index])), _log_copy(dict(kwargs)),
+                             seed=seeds[index])
+        calllog.LOG.add(entry)
+        error = _student_error(raised.get("error") if isinstance(raised, dict) else None)
+        if isinstance(error, StudentRaised):
+            _explain_raise(self, entry, error)
+        return _RaisesAt(values, len(calls), error)
 
     def run_driver(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run the trusted driver ``grader.sandbox.drivers.DRIVERS[name]`` inside the student process."""
@@ -436,18 +457,50 @@ def _logged(student: Student, kind: str, name: str, target: int | None, args: tu
     try:
         yield entry
     except StudentRaised as exc:
-        if not exc.call:
-            names = calllog.parameter_names(entry)
-            exc.call = calllog.describe_call(entry, names)
-            loaded = getattr(student, "loaded", None)
-            scope = scope_names(loaded.statements, exc.where) if loaded is not None else []
-            exc.cause = exc.cause or exception_cause(exc.exc_type, exc.message, exc.traceback.rsplit("\n", 1)[-1],
-                                                     *calllog.arguments(entry, names), scope=scope)
+        _explain_raise(student, entry, exc)
         raise
     finally:
         entry.seed = student._seed_of_last_call()
         if entry.kind != "skip":
             calllog.LOG.add(entry)
+
+
+def _explain_raise(student: Student, entry: calllog.Call, exc: StudentRaised) -> None:
+    """Tell ``exc`` (what the student's code raised in the call ``entry``) which call it was and its likely cause."""
+    if exc.call:
+        return
+    names = calllog.parameter_names(entry)
+    exc.call = calllog.describe_call(entry, names)
+    loaded = getattr(student, "loaded", None)
+    scope = scope_names(loaded.statements, exc.where) if loaded is not None else []
+    exc.cause = exc.cause or exception_cause(exc.exc_type, exc.message, exc.traceback.rsplit("\n", 1)[-1],
+                                             *calllog.arguments(entry, names), scope=scope)
+
+
+class _RaisesAt(Sequence):
+    """The results of a ``call_many`` one of whose calls raised: reading that call's result (or any after it, which
+    the calls never got to) raises what it raised; ``len`` is the number of calls asked for."""
+
+    def __init__(self, values: list[Any], calls: int, error: StudentError) -> None:
+        self.values, self.calls, self.error = values, calls, error
+
+    def __len__(self) -> int:
+        return self.calls
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.calls))]
+        position = index + self.calls if index < 0 else index
+        if not 0 <= position < self.calls:
+            raise IndexError("call_many result index out of range")
+        if position < len(self.values):
+            return self.values[position]
+        raise self.error
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other  # raises: the results are not all there
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _handles_as_sent(sent: Any, sent_kwargs: Any, before: Any) -> tuple[list[Any], dict[str, Any]]:

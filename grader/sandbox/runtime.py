@@ -290,19 +290,28 @@ class Runtime:
     def op_call_many(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
         """One function, once per argument list, each call seeded with its own seed of ``seeds`` and answered as
         a ``call`` is (its arrays returned as the call left them): many small observations in one round trip.
-        The first exception ends the request."""
+        A call that raises ends the request: the reply has the results of the calls before it and, as
+        ``raised``, its index and its error (the judge raises it where the check reads that call's result)."""
         fn = dec.decode(header["target"])
         results, args_after, kwargs_after = [], [], []
-        calls = header["calls"]
-        for seed, args, sent in zip(header["seeds"], dec.decode(calls), calls):
+        calls, raised = header["calls"], None
+        for index, (seed, args, sent) in enumerate(zip(header["seeds"], dec.decode(calls), calls)):
             _Seeds.reset(int(seed))
             kwargs = dec.decode(header.get("kwargs", {"$dict": {}}))
-            results.append(fn(*args, **kwargs))
-            self._check_pid()
+            try:
+                results.append(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: B036 - student code may raise anything
+                raised = {"index": index, "error": self._error(exc)}
+                break
+            finally:
+                self._check_pid()
             sent_args, sent_kwargs = _sent(sent, header.get("kwargs"))
             args_after.append(_left(args, sent_args, dec.blobs))
             kwargs_after.append(_left_kwargs(kwargs, sent_kwargs, dec.blobs))
-        return self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
+        reply, encoder = self._reply(results, "auto", args=args_after, kwargs=kwargs_after)
+        if raised is not None:
+            reply["raised"] = raised
+        return reply, encoder
 
     def op_driver(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], Encoder]:
         fn = drivers.get(str(header["name"]))
