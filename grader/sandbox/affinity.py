@@ -33,6 +33,12 @@ except (OSError, AttributeError):  # not glibc/musl on Linux: nothing to follow
     _sched_getcpu = None
 
 
+try:  # the CPUs this judge may use, read before any judge sits (forked judge workers inherit it)
+    _JUDGE_CPUS = set(os.sched_getaffinity(0))
+except (AttributeError, OSError):
+    _JUDGE_CPUS = set()
+
+
 def current_cpu() -> int:
     """The CPU this thread runs on now, or -1 where that is unknown."""
     return _sched_getcpu() if _sched_getcpu is not None else -1
@@ -43,9 +49,9 @@ class Follower:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.cpu = pid, -1
-        try:  # its own CPUs and the judge's: a seated judge has one, a student forked beside it may have one too
+        try:  # its own CPUs and those the judge may use (a seated judge has one; a spare kept off it may have one too)
             self.home = set(os.sched_getaffinity(pid))
-            self.useful = _sched_getcpu is not None and len(self.home | os.sched_getaffinity(0)) > 1
+            self.useful = _sched_getcpu is not None and len(self.home | _JUDGE_CPUS) > 1
         except OSError:
             self.home, self.useful = set(), False
 
@@ -67,9 +73,10 @@ class Follower:
         if not self.useful:
             return
         cpu = self.cpu if self.cpu >= 0 else _sched_getcpu()
+        elsewhere = ((self.home | _JUDGE_CPUS) - {cpu}) or self.home  # a spare's set may be the judge's CPU alone
         for pid in (self.pid, *others):
             with contextlib.suppress(OSError):
-                os.sched_setaffinity(pid, (self.home - {cpu}) or self.home)
+                os.sched_setaffinity(pid, elsewhere)
 
 
 SLOT = struct.Struct("i")  # one judge's CPU in :class:`Seats` (-1: none)
