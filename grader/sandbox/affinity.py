@@ -16,6 +16,11 @@ two migrations per call, caches cold on both sides (0.7 ms per small call instea
 scheduler place it (a short sleep with every allowed CPU open), keeps the CPU it woke on unless another judge of
 the same run holds it (:class:`Seats`, shared memory made before the judges fork), and goes back to its whole CPU
 set when the run ends. Re-choosing at every submission lets a judge leave a CPU that something else made busy.
+
+Work that is not the judge's turn keeps off the judges' CPUs where CPUs are to spare: the fork server (and the
+spares it forks) runs on the CPUs no judge of the run sits on (:meth:`JudgeSeat.keep_off`), and a student process
+about to be killed leaves its judge's CPU first (:meth:`Follower.let_go`), so that its exit does not take the
+judge's turn.
 """
 from __future__ import annotations
 
