@@ -12,9 +12,9 @@
    efficiency = t(jobs=1) / (2 * t(jobs=2)).
 
 Every side runs in processes of its own (bench/grade_once.py for a ``grade()`` call). Rounds alternate the
-two sides of each ratio (the machine may be shared); medians are printed, with the load average, and next to
-each wall-clock ratio the ratio of CPU time (user + sys of the whole process tree), which a busy machine
-disturbs less. Prints times and ratios; asserts nothing.
+two sides of each ratio (the machine may be shared); medians are printed, each with the fastest and slowest round
+(the machine's noise), with the load average, and next to each wall-clock ratio the ratio of CPU time (user + sys
+of the whole process tree), which a busy machine disturbs less. Prints times and ratios; asserts nothing.
 """
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ def load() -> str:
 class Cost:
     wall: float  # seconds
     cpu: float  # user + sys seconds of the whole process tree (fork servers, student processes, workers)
+    spread: tuple[float, float] = (0.0, 0.0)  # the fastest and slowest round's wall time (medians only)
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s ({self.spread[0]:.2f}-{self.spread[1]:.2f})"
 
 
 def measured(fn: Callable[[], float | None]) -> Callable[[], Cost]:
@@ -67,7 +71,8 @@ def interleaved(rounds: int, **sides: Callable[[], Cost]) -> dict[str, Cost]:
     for _ in range(rounds):
         for name, fn in sides.items():
             costs[name].append(fn())
-    return {name: Cost(statistics.median(c.wall for c in values), statistics.median(c.cpu for c in values))
+    return {name: Cost(statistics.median(c.wall for c in values), statistics.median(c.cpu for c in values),
+                       (min(c.wall for c in values), max(c.wall for c in values)))
             for name, values in costs.items()}
 
 
@@ -111,7 +116,7 @@ def main() -> None:
                         grade=measured(lambda: whole_grade(notebooks, work / "out")))
         print(f"20 notebooks, `python -m grader grade numerical DIR --out OUT` vs 20 x `python -c 'import numpy'`:")
         ratio = t["grade"].wall / t["numpy"].wall
-        print(f"  wall {t['grade'].wall:.2f} s vs {t['numpy'].wall:.2f} s: ratio {ratio:.2f} {verdict(ratio, TARGETS['class20'])}")
+        print(f"  wall {t['grade']} vs {t['numpy']}: ratio {ratio:.2f} {verdict(ratio, TARGETS['class20'])}")
         ratio = t["grade"].cpu / t["numpy"].cpu
         print(f"  CPU  {t['grade'].cpu:.2f} s vs {t['numpy'].cpu:.2f} s: ratio {ratio:.2f}")
         speedup = NBGRADER_SECONDS / t["grade"].wall
@@ -120,13 +125,13 @@ def main() -> None:
         t = interleaved(args.rounds, isolated=measured(lambda: grade_call(files, 1)),
                         local=measured(lambda: grade_call(files, 1, in_process=True)))
         ratio = t["isolated"].wall / t["local"].wall
-        print(f"20 submissions, grade(jobs=1), isolated vs in-process: wall {t['isolated'].wall:.2f} s vs "
-              f"{t['local'].wall:.2f} s: ratio {ratio:.2f} {verdict(ratio, TARGETS['isolation'])}; CPU of the whole "
+        print(f"20 submissions, grade(jobs=1), isolated vs in-process: wall {t['isolated']} vs "
+              f"{t['local']}: ratio {ratio:.2f} {verdict(ratio, TARGETS['isolation'])}; CPU of the whole "
               f"process {t['isolated'].cpu:.2f} s vs {t['local'].cpu:.2f} s: ratio {t['isolated'].cpu / t['local'].cpu:.2f}")
 
         t = interleaved(args.rounds, one=measured(lambda: grade_call(big, 1)), two=measured(lambda: grade_call(big, 2)))
         efficiency = t["one"].wall / (2 * t["two"].wall)
-        print(f"{args.class_size} submissions, grade(): jobs=1 {t['one'].wall:.2f} s, jobs=2 {t['two'].wall:.2f} s; "
+        print(f"{args.class_size} submissions, grade(): jobs=1 {t['one']}, jobs=2 {t['two']}; "
               f"parallel efficiency {efficiency:.2f} {verdict(efficiency, TARGETS['efficiency'], True)} "
               f"(CPU {t['one'].cpu:.2f} s vs {t['two'].cpu:.2f} s)")
         print(load())
