@@ -180,6 +180,8 @@ def assert_attacks_earn_nothing(run: dict) -> None:
               if "internal grader error" in json.dumps(c)]
     assert not blamed, blamed
     assert "allow-list-root" in subs["correct"]["isolation"], subs["correct"]["isolation"]
+    claimed = {s["id"]: s["isolation"] for s in subs.values() if s["isolation"] != subs["correct"]["isolation"]}
+    assert not claimed, claimed  # what the sandbox put in force, whatever the submission's code sent back
     assert run["unchanged"], "results.json changed after the grader exited"
     assert "rewrite_results,20" not in run["csv"]
     assert run["connections"] == [], run["connections"]

@@ -628,7 +628,6 @@ class StudentProcess:
         self._server: ForkServerClient | None = None  # the fork server that forked the current process
         self._poller: Any = None
         self._follower: affinity.Follower | None = None  # keeps the student process on this judge's CPU
-        self._initialized = False  # the current process was sent the submission (``init``)
         self._bad: dict[int, LoadNote] = {}  # statements skipped because they hung or crashed the process
         self._requests = 0  # requests sent to this submission's processes (replies carry the number)
         self._clock = 0  # CPU clock of the process running the student's code (grader/sandbox/cpulimit.py)
@@ -644,7 +643,7 @@ class StudentProcess:
         """Start the process and run the submission's statements (idempotent)."""
         if self.load_result is None:
             t0 = time.monotonic()
-            self._spawn(init=False)
+            self._spawn()
             names, notes = self._load()
             isolation = self.isolation
             self.load_result = LoadResult(names, notes, isolation, time.monotonic() - t0)
@@ -657,7 +656,7 @@ class StudentProcess:
         if self.restarts >= MAX_RESTARTS:
             raise StudentCrashed(f"the student process crashed or timed out {self.restarts} times; giving up")
         self.restarts += 1
-        self._spawn(init=False)
+        self._spawn()
         self._load()
         self._apply_standins(self.standins)
 
@@ -683,9 +682,10 @@ class StudentProcess:
         for header in headers:
             self._exchange(header, None, 30.0, f"putting a trusted {header.get('binding')} in place")
 
-    def _spawn(self, init: bool = True) -> None:
-        """Take a confined process from the fork server (usually its spare) and give it the submission (with
-        ``init=False``, the first ``_load_at_once`` gives it, in the same request as the statements to run)."""
+    def _spawn(self) -> None:
+        """Take a confined process from the fork server (usually its spare) and give it the submission. ``init``
+        is a request of its own, answered before any of the student's code runs in the process: its reply says
+        what confinement is in force, and only a reply the student's code cannot have touched may say that."""
         self._server = server = fork_server()
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.loaded.id)[:40] or "student"
         config = {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds, "disk_mb": self.disk_mb,
@@ -700,15 +700,9 @@ class StudentProcess:
             self._follow(student)
         else:  # a fresh fork whose keeper has not forked PID 1 yet: time the keeper until it answers
             self._clock = cpu_clock(student)
-        self._initialized = init
-        if init:
-            self._answered(self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
-                                          "starting the student process")[0])
-
-    def _answered(self, reply: dict[str, Any]) -> None:
-        """The process answered its ``init`` (or ``load``): the process of the student's code is up."""
-        self.isolation = str(reply.get("isolation", ""))
-        self._follow(student_pid(self.pid))
+        self.isolation = str(self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
+                                            "starting the student process")[0].get("isolation", ""))
+        self._follow(student_pid(self.pid))  # it answered: the process of the student's code is up
 
     def _follow(self, student: int) -> None:
         """Time ``student``'s CPU and keep it on this judge's CPU: the process that answers, PID 1 of its
@@ -728,16 +722,11 @@ class StudentProcess:
     def _load_at_once(self) -> tuple[dict[str, str], list[LoadNote]] | None:
         """One round trip for the whole load, within one statement's time limit; None if it did not finish."""
         indices = [i for i in range(len(self.loaded.statements)) if i not in self._bad]
-        header: dict[str, Any] = {"op": "exec_many", "indices": indices}
-        if not self._initialized:  # init and load in one round trip
-            header.update(op="load", loaded=self.loaded.to_json())
         try:
-            reply, _ = self._exchange(header, None, min(self.statement_timeout, self.load_budget), "loading")
+            reply, _ = self._exchange({"op": "exec_many", "indices": indices}, None,
+                                      min(self.statement_timeout, self.load_budget), "loading")
         except (StudentTimeout, StudentCrashed, StudentBadValue):
             return None
-        if not self._initialized:
-            self._initialized = True
-            self._answered(reply)
         try:
             notes = {int(i): LoadNote(**note) for i, note in reply["notes"].items()}
             return _names(reply), [n for _, n in sorted({**notes, **self._bad}.items())]

@@ -119,7 +119,8 @@ class Student:
         reply, dec = self._request("call_many", f"{name}()", seed=seeds[0], target=GlobalRef(name), calls=calls,
                                    kwargs=kwargs, seeds=seeds)
         values, after, after_kwargs = (self._decode(dec, reply.get(key)) for key in ("value", "args", "kwargs"))
-        if not (isinstance(values, list) and len(values) <= len(calls)):
+        if not (isinstance(values, list) and len(values) <= len(calls) and isinstance(after, list)
+                and isinstance(after_kwargs, list) and len(after) == len(after_kwargs) == len(values)):
             raise StudentBadValue("the student's code returned an unusable value: not one result per call")
         for sent, seed, value, left, left_kwargs in zip(calls, seeds, values, after, after_kwargs):  # as each call
             calllog.LOG.add(calllog.Call("call", name, None, _log_copy(tuple(sent)), _log_copy(dict(kwargs)),

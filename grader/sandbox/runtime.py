@@ -5,8 +5,8 @@ benchmarks only, inside the judge (``InProcessStudent``). It executes each kept 
 ``LoadedSubmission`` in a fresh module namespace (``__name__ == "submission"``) compiled with the
 student's file name and true line numbers, then serves requests (one frame in, one frame out):
 
-``init`` ``exec`` ``exec_many`` ``load`` (init + exec_many) ``names`` ``call`` ``call_many`` ``getattr``
-``setattr`` ``getitem`` ``setitem`` ``value`` ``put`` ``driver`` ``release`` ``ping`` ``standin``.
+``init`` ``exec`` ``exec_many`` ``names`` ``call`` ``call_many`` ``getattr`` ``setattr`` ``getitem`` ``setitem``
+``value`` ``put`` ``driver`` ``release`` ``ping`` ``standin``.
 
 Replies are ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"kind", "type", "message",
 "traceback", "where"}}``, both with the call's captured ``stdout``/``stderr``. ``kind`` is
@@ -234,12 +234,6 @@ class Runtime:
         """Run the statements ``indices`` in order and list the names: a whole load in one round trip."""
         notes = {str(i): note for i in header["indices"] if (note := self._run_statement(int(i))) is not None}
         return {"ok": True, "notes": notes, "names": self._names()}, None
-
-    def op_load(self, header: dict[str, Any], dec: Decoder) -> tuple[dict[str, Any], None]:
-        """``init`` and ``exec_many`` in one request: a fresh process's whole start in one round trip."""
-        started, _ = self.op_init(header, dec)
-        loaded, _ = self.op_exec_many(header, dec)
-        return {**started, **loaded}, None
 
     def _run_statement(self, index: int) -> dict[str, Any] | None:
         """Execute one statement in the submission's namespace; a failure becomes a load note (returned)."""
