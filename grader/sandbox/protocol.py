@@ -8,7 +8,7 @@ The JSON header holds plain values; arrays travel as ``.npy`` blobs written with
 ``np.save(allow_pickle=False)`` and referenced from the header as ``{"$nd": i}``. Other tags:
 ``{"$float": "nan"|"inf"|"-inf"}``, ``{"$complex": [re, im]}``, ``{"$tuple": [...]}``,
 ``{"$dict": {...}}`` (every dict, so student keys can never look like tags), and the references
-``{"$handle": n, "type": name}``, ``{"$testfn": name}``, ``{"$global": name}``.
+``{"$handle": n, "type": name, "methods": [names]}``, ``{"$testfn": name}``, ``{"$global": name}``.
 
 Decoding never executes or unpickles anything: JSON and ``.npy`` headers are parsed, the array's
 declared size is checked against the bytes received before ``np.load(allow_pickle=False)``, and
@@ -61,12 +61,17 @@ class Timeout(ProtocolError):
     """The deadline passed before a whole frame was read or written."""
 
 
+MAX_METHODS = 64  # method names a handle may list (its class's own functions), each at most 100 characters
+
+
 @dataclass(frozen=True)
 class Handle:
-    """A reference to an object that lives in the student process. ``type`` is its class name."""
+    """A reference to an object that lives in the student process. ``type`` is its class name; ``methods`` the
+    functions its class defines (so ``obj.forward(x)`` needs no round trip to find out that ``forward`` is one)."""
 
     id: int
     type: str = "object"
+    methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ class Encoder:
 
 def _ref_json(ref: Handle | TestFnRef | GlobalRef) -> dict[str, Any]:
     if isinstance(ref, Handle):
-        return {"$handle": ref.id, "type": ref.type}
+        return {"$handle": ref.id, "type": ref.type, **({"methods": list(ref.methods)} if ref.methods else {})}
     if isinstance(ref, TestFnRef):
         return {"$testfn": ref.name}
     return {"$global": ref.name}
@@ -278,8 +283,11 @@ class Decoder:
 
     def _reference(self, value: dict[str, Any]) -> Any:
         if "$handle" in value and type(value["$handle"]) is int:
-            type_name = value.get("type", "object")
-            ref: Any = Handle(value["$handle"], type_name[:200] if type(type_name) is str else "object")
+            type_name, methods = value.get("type", "object"), value.get("methods", [])
+            if not (type(methods) is list and len(methods) <= MAX_METHODS
+                    and all(type(m) is str and len(m) <= 100 for m in methods)):
+                methods = []
+            ref: Any = Handle(value["$handle"], type_name[:200] if type(type_name) is str else "object", tuple(methods))
         elif "$testfn" in value and type(value["$testfn"]) is str:
             ref = TestFnRef(value["$testfn"])
         elif "$global" in value and type(value["$global"]) is str:

@@ -331,7 +331,7 @@ class RemoteObject:
         object.__setattr__(self, "_ro_ref", ref)
         object.__setattr__(self, "_ro_type", type_name or (ref.type if isinstance(ref, Handle) else "object"))
         object.__setattr__(self, "_ro_gen", generation if isinstance(ref, Handle) else None)
-        object.__setattr__(self, "_ro_methods", set())
+        object.__setattr__(self, "_ro_methods", set(ref.methods) if isinstance(ref, Handle) else set())
 
     def _ro_check(self) -> None:
         if self._ro_gen is not None and self._ro_gen != self._ro_student._backend.generation:

@@ -32,8 +32,8 @@ import numpy as np
 from grader.loaded import LoadedSubmission, LoadNote, Statement
 from grader.sandbox import drivers, numpy_rules, testfns
 from grader.sandbox.protocol import (
-    Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef, encode_message,
-    holds_blob, recv_frame, send_frame,
+    MAX_METHODS, Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef,
+    encode_message, holds_blob, recv_frame, send_frame,
 )
 
 OUTPUT_CAP = 10_000  # characters of stdout/stderr kept per call
@@ -187,7 +187,7 @@ class Runtime:
     def _new_handle(self, obj: Any) -> Handle:
         hid, self.next_handle = self.next_handle, self.next_handle + 1
         self.handles[hid] = obj
-        return Handle(hid, _type_name(obj))
+        return Handle(hid, _type_name(obj), _method_names(obj))
 
     def _encode(self, value: Any, mode: str = "auto") -> tuple[Any, Encoder]:
         """mode: ``auto`` (data, objects as handles), ``data`` (strict), ``handle``, ``container``
@@ -452,6 +452,22 @@ def _copied(value: Any) -> Any:
     if type(value) is list:
         return [_copied(v) for v in value]
     return value
+
+
+def _method_names(obj: Any) -> tuple[str, ...]:
+    """The plain functions ``obj``'s class defines (so methods on ``obj``) that no attribute of ``obj`` itself
+    hides, read from the classes' own dicts: no property or ``__getattr__`` of the student's runs for it."""
+    try:
+        try:
+            own = object.__getattribute__(obj, "__dict__")
+        except AttributeError:  # __slots__, or a builtin type
+            own = {}
+        names = {name for klass in type(obj).__mro__ for name, value in vars(klass).items()
+                 if type(name) is str and type(value) is types.FunctionType and not name.startswith("__")
+                 and name not in own}
+    except Exception:  # noqa: BLE001 - a class built to fail here: its methods are found by asking
+        return ()
+    return tuple(sorted(names))[:MAX_METHODS] if all(len(n) <= 100 for n in names) else ()
 
 
 def _type_name(obj: Any) -> str:
