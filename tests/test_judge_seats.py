@@ -147,3 +147,19 @@ def test_a_judge_taking_a_submission_moves_its_fork_server_off_its_cpu() -> None
     finally:
         seat.stand()
         os.sched_setaffinity(server.pid, set(CPUS))
+
+
+def test_a_judge_keeps_the_fork_server_off_its_cpu_again_after_another_judge_moved_it() -> None:
+    seats, helper = Seats(2), _sleeper()
+    first, second = JudgeSeat(seats, 0), JudgeSeat(seats, 1)
+    try:
+        cpu = first.sit()
+        first.keep_off(helper)
+        seats.set(1, min(set(CPUS) - {cpu}))  # the other judge sits down and moves the server (all CPUs: none spare)
+        second.keep_off(helper)
+        seats.set(1, -1)  # ... and stands up at the end of its part of the run
+        first.keep_off(helper)
+        assert os.sched_getaffinity(helper) == set(CPUS) - {cpu}, "the server stayed where the other judge put it"
+    finally:
+        first.stand()
+        _end(helper)

@@ -116,7 +116,6 @@ class JudgeSeat:
         self.allowed = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
         self.useful = _sched_getcpu is not None and len(self.allowed) > 1
         self.cpu = -1
-        self.kept_off: dict[int, set[int]] = {}  # pid -> the CPUs it was last given by keep_off
 
     def sit(self) -> int:
         """Sit on a CPU for the next submission; returns it (-1 where this machine has one CPU or none to choose)."""
@@ -152,11 +151,8 @@ class JudgeSeat:
         confining the next spare, reaping the last) then runs beside the judges instead of in their turns."""
         if not self.useful or self.seats is None:
             return
-        cpus = (self.allowed - self.seats.held()) or self.allowed
-        if cpus != self.kept_off.get(pid):
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(pid, cpus)
-                self.kept_off[pid] = cpus
+        with contextlib.suppress(OSError):  # set each time: another judge of the run may have moved it since
+            os.sched_setaffinity(pid, (self.allowed - self.seats.held()) or self.allowed)
 
     def stand(self) -> None:
         """Back to every CPU this thread had before its first :meth:`sit`."""
