@@ -2,8 +2,9 @@
 
 A ``grader grade``/``grader check`` process needs its fork server (a Python importing NumPy inside the
 allow-list root: about 0.3 s of start-up) before its first student process, and it first spends about as long
-importing pytest, jinja2 and the checks' machinery. Started here, in a background thread, the two overlap: by
-the time the judge has loaded the class and collected the checks, the fork server is usually up. The grading
+importing pytest, jinja2 and the checks' machinery. Started here (the process launched in this thread, about
+25 ms; a background thread then waits for its hello), the two overlap: by the time the judge has loaded the class
+and collected the checks, the fork server is usually up. The grading
 run itself starts it too (``grader.sandbox.process.boot_sandbox``, same server: a second start is a no-op), so nothing
 depends on this shortcut; it is skipped where it cannot know the assignment cheaply (options before the
 assignment's name), for ``--scheduler`` runs (the cluster's workers grade) and for every other command.

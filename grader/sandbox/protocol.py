@@ -61,7 +61,14 @@ class Timeout(ProtocolError):
     """The deadline passed before a whole frame was read or written."""
 
 
-MAX_METHODS = 64  # method names a handle may list (its class's own functions), each at most 100 characters
+MAX_METHODS = 64  # method names a handle may list (its class's own functions), each at most MAX_METHOD_NAME long
+MAX_METHOD_NAME = 100
+
+
+def method_names_ok(names: Any) -> bool:
+    """Is ``names`` a listing a handle may carry: a list of at most MAX_METHODS strings, none over MAX_METHOD_NAME?"""
+    return type(names) is list and len(names) <= MAX_METHODS and \
+        all(type(n) is str and len(n) <= MAX_METHOD_NAME for n in names)
 
 
 @dataclass(frozen=True)
@@ -284,8 +291,7 @@ class Decoder:
     def _reference(self, value: dict[str, Any]) -> Any:
         if "$handle" in value and type(value["$handle"]) is int:
             type_name, methods = value.get("type", "object"), value.get("methods", [])
-            if not (type(methods) is list and len(methods) <= MAX_METHODS
-                    and all(type(m) is str and len(m) <= 100 for m in methods)):
+            if not method_names_ok(methods):
                 methods = []
             ref: Any = Handle(value["$handle"], type_name[:200] if type(type_name) is str else "object", tuple(methods))
         elif "$testfn" in value and type(value["$testfn"]) is str:

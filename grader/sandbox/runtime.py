@@ -33,7 +33,7 @@ from grader.loaded import LoadedSubmission, LoadNote, Statement
 from grader.sandbox import drivers, numpy_rules, testfns
 from grader.sandbox.protocol import (
     MAX_METHODS, Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef,
-    encode_message, holds_blob, recv_frame, send_frame,
+    encode_message, holds_blob, method_names_ok, recv_frame, send_frame,
 )
 
 OUTPUT_CAP = 10_000  # characters of stdout/stderr kept per call
@@ -467,7 +467,8 @@ def _method_names(obj: Any) -> tuple[str, ...]:
                  and name not in own}
     except Exception:  # noqa: BLE001 - a class built to fail here: its methods are found by asking
         return ()
-    return tuple(sorted(names))[:MAX_METHODS] if all(len(n) <= 100 for n in names) else ()
+    listed = sorted(names)[:MAX_METHODS]
+    return tuple(listed) if method_names_ok(listed) else ()
 
 
 def _type_name(obj: Any) -> str:
