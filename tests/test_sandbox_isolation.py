@@ -133,6 +133,24 @@ def test_only_the_allow_list_exists(student, secret_dir):
     assert student.listdir("/proc")[0] == "1"  # its own PID namespace: PID 1 is the student process
 
 
+def _status(pid: int, key: str) -> list[str]:
+    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith(key + ":"))
+    return line.split()[1:]
+
+
+@pytest.mark.skipif(not isolation_available() or os.geteuid() != 0, reason="one fork per student process needs root")
+def test_as_root_the_process_forked_is_the_students_pid_1_with_its_own_cgroup_and_uid(student):
+    student.cwd()  # started
+    backend = student._backend
+    pid = backend.pid
+    assert _status(pid, "NSpid") == [str(pid), "1"], "the fork server forked a keeper, not PID 1 itself"
+    assert int(_status(pid, "PPid")[0]) == backend._server.pid
+    assert backend._follower.pid == pid, "the judge times and follows another process than the student's"
+    assert int(_status(pid, "Uid")[0]) == 10_000_000 + pid  # named by the pid the fork server knows
+    if "cgroup" in student.isolation_level:
+        assert any(line.endswith(f"/s{pid}") for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines())
+
+
 @pytest.mark.skipif(not isolation_available(), reason="needs mount namespaces")
 def test_writes_land_in_a_private_tmpfs_that_vanishes():
     with Student(submission(PROBES)) as proxy:

@@ -3,7 +3,8 @@
 ``RLIMIT_AS`` does not count pages in tmpfs or memfd files; a cgroup's memory controller does. The
 fork server makes one cgroup of its own per controller (cgroup v1 ``memory`` and ``pids``, or one
 cgroup v2 folder with both) before it leaves the host's file system, keeping folder descriptors to
-them; each student process then makes a child cgroup named after its keeper pid, writes its limits,
+them; each student process then makes a child cgroup named after the pid the fork server forked (it, or
+its keeper), writes its limits,
 joins it (its whole tree follows) and the fork server removes it once the tree is dead.
 
 Where the machine offers no writable cgroup (an ordinary user without delegation) nothing is made and

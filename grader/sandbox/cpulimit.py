@@ -12,8 +12,8 @@ backstop of ``WALL_FACTOR`` times the limit ends it. Both give the same verdict,
 ``seconds`` s". On an idle machine a busy loop is stopped after ``seconds`` as before; under load the judge
 waits longer, for the student's share of the CPU.
 
-What is counted: the process that runs the student's code (all its threads; under the PID namespace the
-keeper's child, not the keeper, which only waits). A child process that student code forks is not counted (it is killed with the tree; the backstop
+What is counted: the process that runs the student's code (all its threads; where a keeper made its PID
+namespace, the keeper's child, not the keeper, which only waits). A child process that student code forks is not counted (it is killed with the tree; the backstop
 bounds it). Where a clock cannot be read (the process is gone), the wall clock decides, as before.
 """
 from __future__ import annotations
@@ -30,8 +30,8 @@ def cpu_clock(pid: int) -> int:
 
 
 def student_pid(keeper: int) -> int:
-    """The process that runs the student's code: under namespaces the keeper's only child (the keeper just waits
-    for it), else the keeper itself."""
+    """The process that runs the student's code, given the process the fork server forked when that may be a
+    keeper: the keeper's only child (the keeper just waits for it), else the process itself."""
     try:
         with open(f"/proc/{keeper}/task/{keeper}/children") as fh:
             children = [int(pid) for pid in fh.read().split()]

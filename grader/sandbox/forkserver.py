@@ -7,7 +7,9 @@ makes its cgroups and moves into the allow-list root (``rootfs.enter``); it talk
 socket, one JSON message per packet (file descriptors ride along with ``socket.send_fds``):
 
 * ``{"cmd": "hello"}`` -> ``{"pid", "namespaces": bool, "root": bool, "rooted": str, "cgroups": [folders]}``
-* ``{"cmd": "spawn", "config": {...}}`` + [student socket] -> ``{"pid"}`` + [pidfd of the student]
+* ``{"cmd": "spawn", "config": {...}}`` + [student socket] -> ``{"pid", "init"}`` + [pidfd of the process forked]
+  (``init``: it is the student process itself, PID 1 of its namespace; else a keeper whose child it is, or,
+  without namespaces, the student process)
 * ``{"cmd": "reap", "pid", "kill": bool, "grace": s}`` -> ``{"status": raw wait status | null}``
 * ``{"cmd": "channel"}`` -> ``{}`` + [a control socket of its own, for a judge worker forked from the judge]
 * ``{"cmd": "shutdown"}``
@@ -67,14 +69,16 @@ class ForkServer:
         from grader.sandbox import isolation
 
         self.ctl, self.rooted, self.cgroups = ctl, rooted, cgroups
-        self.live: set[int] = set()  # keepers not yet reaped
-        self.dead: dict[int, int] = {}  # keeper pid -> raw wait status
-        self.scratch: dict[int, str] = {}  # keeper pid -> its scratch dir, deleted once its tree is dead
-        self.cgroups_left: set[int] = set()  # keepers whose cgroup could not be removed yet
+        # the processes it forked (student processes, or their keepers): their pids key everything below
+        self.live: set[int] = set()  # not yet reaped
+        self.dead: dict[int, int] = {}  # pid -> raw wait status
+        self.scratch: dict[int, str] = {}  # pid -> its scratch dir, deleted once its tree is dead
+        self.cgroups_left: set[int] = set()  # those whose cgroup could not be removed yet
         self.failure = ""  # why the allow-list root could not be built, if it could not
         self.namespaces = bool(rooted) and isolation.probe_namespaces()
+        self.pid_namespaces = isolation.PidNamespaces() if self.namespaces else None
         self.channels: list[socket.socket] = []  # judge workers' control sockets (``cmd_channel``)
-        self.owner: dict[int, socket.socket] = {}  # live keeper pid -> the socket that asked for it
+        self.owner: dict[int, socket.socket] = {}  # live pid -> the socket that asked for it
         self.asking: socket.socket = ctl  # the socket of the request being answered
 
     # ---- main loop
@@ -119,7 +123,7 @@ class ForkServer:
 
     def _drop_channel(self, sock: socket.socket) -> None:
         """A judge worker's channel closed: kill the student processes it asked for (reaped by ``collect``,
-        their cgroups and scratch dirs removed at shutdown like any other dead keeper's)."""
+        their cgroups and scratch dirs removed at shutdown like any other dead one's)."""
         for pid, owner in list(self.owner.items()):
             if owner is sock and pid in self.live:
                 self._kill(pid)
@@ -133,7 +137,8 @@ class ForkServer:
 
     def cmd_spawn(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         config = dict(msg["config"], namespaces=self.namespaces and msg["config"].get("namespaces", True))
-        pid = os.fork()
+        config["init"] = init = bool(config["namespaces"] and self.pid_namespaces and self.pid_namespaces.direct)
+        pid = self.pid_namespaces.fork() if init else os.fork()
         if pid == 0:
             self._child(fds[0], config)
         for fd in fds:
@@ -142,7 +147,7 @@ class ForkServer:
         self.owner[pid] = self.asking
         if config.get("scratch"):
             self.scratch[pid] = config["scratch"]
-        return {"pid": pid}, [os.pidfd_open(pid)]
+        return {"pid": pid, "init": init}, [os.pidfd_open(pid)]
 
     def cmd_reap(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         pid = int(msg["pid"])
@@ -220,7 +225,7 @@ class ForkServer:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def collect(self) -> None:
-        """Reap every exited child; remember the status of keepers."""
+        """Reap every exited child; remember the status of those it forked for a judge."""
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -235,7 +240,7 @@ class ForkServer:
         # statuses nobody asks for (the judge died mid-call) are dropped with the server
 
     def strays(self) -> list[int]:
-        """Children of this server that are not live keepers: left behind by student code.
+        """Children of this server that it did not fork for a judge: left behind by student code.
 
         Read from ``/proc/self/task/*/children``: only this server reaps its children, so a child stays
         listed (as a zombie at worst) until ``collect`` reaps it, and orphans are only added."""

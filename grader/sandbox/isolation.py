@@ -8,9 +8,11 @@ submission, whatever the machine allows and returns a description of what is in 
 
 * a new session; death with the parent (``PR_SET_PDEATHSIG``);
 * its own cgroup (memory, counting tmpfs and memfd pages, and a pids cap), made and joined first;
-* mount, PID, network and IPC namespaces (``unshare``): the caller's process becomes a *keeper* that
-  waits for its child, PID 1 of the new namespace, so killing the keeper's process group (or the
-  keeper: PID 1 dies with it) kills every process the student started; inside: a fresh ``/proc``,
+* mount, PID, network and IPC namespaces: the process is PID 1 of a new PID namespace, so killing it
+  kills every process the student started. As root the fork server forks it that way (:class:`PidNamespaces`:
+  one fork per student process); where it cannot (an ordinary user's grader, whose fork server may not
+  return to its own PID namespace), the forked process ``unshare``s and becomes a *keeper* that waits for
+  its child, PID 1, and exits as it does (killing the keeper kills PID 1 with it); inside: a fresh ``/proc``,
   no network device but a loopback that is down, no System V IPC shared with anyone, and one
   size-capped tmpfs serving as ``/tmp`` (the working folder), ``/var/tmp`` and ``/dev/shm``, gone
   with the namespace;
@@ -32,11 +34,11 @@ from typing import Any
 
 from grader.sandbox.syscalls import (
     CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
-    PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, drop_capabilities, mount, prctl, unshare,
+    PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, drop_capabilities, mount, prctl, setns, unshare,
 )
 
 STUDENT_NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
-UID_BASE = 10_000_000  # student uid = UID_BASE + keeper pid: unique among live student processes
+UID_BASE = 10_000_000  # student uid = UID_BASE + its pid outside: unique among live student processes
 FORBIDDEN_PACKAGES = ("reference", "assignments", "grader", "tests")
 WORKDIR = "/tmp"
 ENVIRONMENT = {  # everything a student process finds in os.environ
@@ -60,6 +62,47 @@ def probe_namespaces() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+class PidNamespaces:
+    """Forking a child that is PID 1 of a new PID namespace (in the fork server).
+
+    ``unshare(CLONE_NEWPID)`` puts the caller's *next* child into a new namespace, as its PID 1, and may be
+    called once; ``setns`` back to the caller's own namespace (which needs ``CAP_SYS_ADMIN`` over it: root,
+    not an ordinary user in a user namespace of its own) makes the next ``unshare`` possible again. Where
+    that works (:attr:`direct`, found by a probe in a child), a student process costs one fork; else a
+    keeper is forked that unshares and forks PID 1 itself (``enter``)."""
+
+    def __init__(self) -> None:
+        try:
+            self.own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self.own, self.direct = -1, False
+            return
+        self.direct = self._probe()
+
+    def _probe(self) -> bool:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                unshare(CLONE_NEWPID)
+                setns(self.own, CLONE_NEWPID)
+                os._exit(0)
+            except BaseException:  # noqa: B036
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    def fork(self) -> int:
+        """``os.fork()``, the child being PID 1 of a new PID namespace (``direct`` must be true)."""
+        unshare(CLONE_NEWPID)
+        pid = -1
+        try:
+            pid = os.fork()
+            return pid
+        finally:
+            if pid != 0:  # the parent, whether or not the fork worked: children to come are ours again
+                setns(self.own, CLONE_NEWPID)
+
+
 # --------------------------------------------------------------------------- entering
 
 
@@ -67,18 +110,22 @@ def enter(config: dict[str, Any], keep_fd: int, cgroups: Any = None, rooted: str
     """Confine this (freshly forked) process. Returns in the process that will run student code.
 
     ``config``: ``namespaces`` (bool: try them), ``scratch`` (a folder, used only without namespaces),
-    ``memory_mb``, ``disk_mb``, ``cpu_seconds``, ``fsize_mb``, ``nproc``. ``rooted`` is what
-    ``rootfs.enter`` returned in the fork server (``"mount"`` as root, ``"user,mount"`` otherwise).
+    ``memory_mb``, ``disk_mb``, ``cpu_seconds``, ``fsize_mb``, ``nproc``; ``init`` (bool): this process is
+    PID 1 of a new PID namespace already (:class:`PidNamespaces`). ``rooted`` is what ``rootfs.enter``
+    returned in the fork server (``"mount"`` as root, ``"user,mount"`` otherwise).
     """
-    keeper = os.getpid()
+    init = bool(config.get("init"))
+    forked = _pid_outside() if init else os.getpid()  # the pid the fork server knows it by
     os.setsid()
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     levels = ["allow-list-root"] if rooted else []
-    capped = cgroups.join(f"s{keeper}", int(config.get("memory_mb", 2048)), int(config.get("nproc", 64))) \
+    capped = cgroups.join(f"s{forked}", int(config.get("memory_mb", 2048)), int(config.get("nproc", 64))) \
         if cgroups is not None else ""
-    if rooted and config.get("namespaces") and _try_unshare():
-        _become_namespace_init(keep_fd)  # returns in PID 1 of the new namespace
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if rooted and config.get("namespaces") and _try_unshare(STUDENT_NAMESPACES & ~CLONE_NEWPID if init
+                                                            else STUDENT_NAMESPACES):
+        if not init:
+            _become_namespace_init(keep_fd)  # returns in PID 1 of the new namespace
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         disk_mb = int(config.get("disk_mb", 256))
         _private_mounts(disk_mb)
         levels.append(f"namespaces({'user,' if rooted.startswith('user') else ''}mount,pid,net,ipc)")
@@ -89,7 +136,7 @@ def enter(config: dict[str, Any], keep_fd: int, cgroups: Any = None, rooted: str
         levels += [capped] if capped else []
     _set_rlimits(config)
     if os.geteuid() == 0 and not rooted.startswith("user") and config.get("drop_uid", True):
-        if _drop_privileges(UID_BASE + keeper, config.get("scratch")):
+        if _drop_privileges(UID_BASE + forked, config.get("scratch")):
             levels.append("uid-drop")
     elif rooted.startswith("user"):
         drop_capabilities()
@@ -106,9 +153,14 @@ def enter(config: dict[str, Any], keep_fd: int, cgroups: Any = None, rooted: str
     return "+".join(levels) if len(levels) > 1 else "rlimits only"
 
 
-def _try_unshare() -> bool:
+def _pid_outside() -> int:
+    """This process's pid in the fork server's PID namespace (``/proc`` is still the fork server's)."""
+    return int(os.readlink("/proc/self"))
+
+
+def _try_unshare(flags: int) -> bool:
     try:
-        unshare(STUDENT_NAMESPACES)
+        unshare(flags)
         return True
     except OSError:
         return False

@@ -102,6 +102,7 @@ class Forked:
     sock: socket.socket
     pid: int | None = None  # None until the fork server has answered the spawn request
     pidfd: int | None = None
+    init: bool = False  # ``pid`` is the student process itself, PID 1 of its namespace (not its keeper)
 
 
 class Launch:
@@ -281,7 +282,7 @@ class ForkServerClient:
         forked = Forked(key, scratch, ours)
 
         def spawned(reply: dict[str, Any], fds: list[int]) -> None:
-            forked.pid, forked.pidfd = reply["pid"], fds[0]
+            forked.pid, forked.pidfd, forked.init = reply["pid"], fds[0], bool(reply.get("init"))
 
         try:
             self.post({"cmd": "spawn", "config": dict(config, scratch=scratch)}, [theirs.fileno()], spawned)
@@ -695,18 +696,18 @@ class StudentProcess:
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
-        student = student_pid(self.pid)
-        if student != self.pid or not server.namespaces:  # a spare answered already: init runs on the judge's CPU
+        student = self.pid if forked.init else student_pid(self.pid)
+        if student != self.pid or forked.init or not server.namespaces:  # init runs on the judge's CPU
             self._follow(student)
         else:  # a fresh fork whose keeper has not forked PID 1 yet: time the keeper until it answers
             self._clock = cpu_clock(student)
         self.isolation = str(self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                             "starting the student process")[0].get("isolation", ""))
-        self._follow(student_pid(self.pid))  # it answered: the process of the student's code is up
+        self._follow(self.pid if forked.init else student_pid(self.pid))  # it answered: the student's process is up
 
     def _follow(self, student: int) -> None:
         """Time ``student``'s CPU and keep it on this judge's CPU: the process that answers, PID 1 of its
-        namespace (or the keeper, which is the student process itself without namespaces)."""
+        namespace (without namespaces, the process the fork server forked)."""
         if self._follower is None or self._follower.pid != student:
             self._clock = cpu_clock(student)
             self._follower = affinity.Follower(student)
@@ -841,7 +842,7 @@ class StudentProcess:
             try:
                 if kill:
                     if self._follower is not None:
-                        self._follower.let_go(self.pid)
+                        self._follower.let_go(*{self.pid} - {self._follower.pid})  # and its keeper
                     server.kill(self.pid, self._pidfd)
                 else:
                     status = server.reap(self.pid, kill=False, grace=1.0)
