@@ -9,7 +9,11 @@
    submission in the judge (``isolated=False``), same class of 20 .py files.
 3. Parallel efficiency: ``grade(..., jobs=2)`` vs ``jobs=1`` on a class of ``--class-size`` submissions
    (no hanging ones: one submission that spends 10 s in timeouts measures the timeout, not the engine):
-   efficiency = t(jobs=1) / (2 * t(jobs=2)).
+   efficiency = t(jobs=1) / (2 * t(jobs=2)). Beside it, the machine's own ceiling for that ratio: the same
+   class split in two halves, graded by two ``grade(..., jobs=1)`` processes started together that share
+   nothing (each its own fork server), t(jobs=1) / (2 * the slower of the two). Whatever these two lose to
+   each other (caches, memory bandwidth, a hypervisor's scheduling, the side work a lone ``jobs=1`` run has a
+   second core for) no design of ``jobs=2`` can win back.
 
 Every side runs in processes of its own (bench/grade_once.py for a ``grade()`` call). Rounds alternate the
 two sides of each ratio (the machine may be shared); medians are printed, each with the fastest and slowest round
@@ -89,9 +93,33 @@ def whole_grade(folder: Path, out: Path) -> None:
 
 def grade_call(folder: Path, jobs: int, in_process: bool = False) -> float:
     """The wall-clock seconds of one ``grade()`` call, in a process of its own (bench/grade_once.py)."""
-    args = [sys.executable, str(ROOT / "bench" / "grade_once.py"), "numerical", str(folder), "--jobs", str(jobs)]
-    done = subprocess.run(args + (["--in-process"] if in_process else []), check=True, capture_output=True, text=True)
-    return float(done.stdout.split()[-1])
+    return grade_calls_at_once([folder], jobs, in_process)
+
+
+def grade_calls_at_once(folders: list[Path], jobs: int = 1, in_process: bool = False) -> float:
+    """``grade()`` of each folder, each in a process of its own, all started together: the slowest call's
+    wall-clock seconds."""
+    args = [sys.executable, str(ROOT / "bench" / "grade_once.py"), "numerical"]
+    runs = [subprocess.Popen(args + [str(folder), "--jobs", str(jobs)] + (["--in-process"] if in_process else []),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for folder in folders]
+    seconds = []
+    for run in runs:
+        out, err = run.communicate()
+        if run.returncode != 0:
+            raise RuntimeError(f"bench/grade_once.py failed:\n{err[-2000:]}")
+        seconds.append(float(out.split()[-1]))
+    return max(seconds)
+
+
+def halves(folder: Path, work: Path) -> list[Path]:
+    """The submissions of ``folder`` split into two folders of (nearly) equal size."""
+    files = sorted(folder.iterdir())
+    parts = [work / "half1", work / "half2"]
+    for part, chunk in zip(parts, (files[: len(files) // 2], files[len(files) // 2:])):
+        part.mkdir()
+        for file in chunk:
+            shutil.copy(file, part / file.name)
+    return parts
 
 
 def verdict(value: float, target: float, at_least: bool = False) -> str:
@@ -129,11 +157,17 @@ def main() -> None:
               f"{t['local']}: ratio {ratio:.2f} {verdict(ratio, TARGETS['isolation'])}; CPU of the whole "
               f"process {t['isolated'].cpu:.2f} s vs {t['local'].cpu:.2f} s: ratio {t['isolated'].cpu / t['local'].cpu:.2f}")
 
-        t = interleaved(args.rounds, one=measured(lambda: grade_call(big, 1)), two=measured(lambda: grade_call(big, 2)))
+        split = halves(big, work)
+        t = interleaved(args.rounds, one=measured(lambda: grade_call(big, 1)), two=measured(lambda: grade_call(big, 2)),
+                        pair=measured(lambda: grade_calls_at_once(split)))
         efficiency = t["one"].wall / (2 * t["two"].wall)
         print(f"{args.class_size} submissions, grade(): jobs=1 {t['one']}, jobs=2 {t['two']}; "
               f"parallel efficiency {efficiency:.2f} {verdict(efficiency, TARGETS['efficiency'], True)} "
               f"(CPU {t['one'].cpu:.2f} s vs {t['two'].cpu:.2f} s)")
+        ceiling = t["one"].wall / (2 * t["pair"].wall)
+        print(f"  this machine's ceiling: two grade(jobs=1) runs of half the class each, started together in processes "
+              f"that share nothing, {t['pair']} (the slower of the two), efficiency {ceiling:.2f} "
+              f"(CPU {t['pair'].cpu:.2f} s); jobs=2 reaches {efficiency / ceiling:.2f} of it")
         print(load())
     finally:
         shutil.rmtree(work, ignore_errors=True)
