@@ -424,6 +424,14 @@ class RecoveryBudget:
             self.unnoted += 1
 
 
+def _parse_and_compile(text: str) -> ast.Module:
+    """The tree of ``text``, which also compiles (the compiler finds errors the parser does not, such as
+    ``return`` outside a function): parsed once, compiled from the tree."""
+    tree = ast.parse(text)
+    compile(tree, "<submission>", "exec", dont_inherit=True)
+    return tree
+
+
 def parse_with_recovery(text: str, cell: int | None = None, file: str | None = None,
                         budget: RecoveryBudget | None = None) -> _Parsed:
     """``ast.parse`` + ``compile`` the text; on a SyntaxError blank the chunk holding it and retry, within
@@ -440,8 +448,8 @@ def parse_with_recovery(text: str, cell: int | None = None, file: str | None = N
         if not budget.spend(len(current)):
             return _gave_up(text, notes, first_error, budget, cell, file)
         try:
-            compile(current, "<submission>", "exec", dont_inherit=True)
-            return _Parsed(ast.parse(current), current, notes, bool(dropped) and not _has_code_lines(lines))
+            tree = _parse_and_compile(current)
+            return _Parsed(tree, current, notes, bool(dropped) and not _has_code_lines(lines))
         except SyntaxError as exc:
             first_error = first_error or exc
             if chunks is None:  # one pass over the chunks alone: linear, however many errors there are
@@ -611,6 +619,10 @@ class _Loader:
         self._finish(has_code, [p.tree for _, p in trees])
 
     def _prepare(self, unit: _Unit) -> _Parsed:
+        try:  # plain Python (most files and cells): no IPython syntax to strip (none of it is Python), no recovery
+            return _Parsed(_parse_and_compile(unit.text), unit.text, [], False)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # IPython syntax, an error, a NUL byte
+            pass
         cleaned = strip_ipython(unit.text, unit.cell, unit.file)
         self.loaded.notes.extend(cleaned.notes)
         self.dropped.extend(cleaned.shell_assigns)
@@ -785,7 +797,8 @@ class _Loader:
         for k in self.kept:
             if id(k.lines) not in scopes:
                 scopes[id(k.lines)] = _scopes_of(k.lines)
-        reads = [r for k in self.kept for r in _function_reads(k, scopes[id(k.lines)])]
+        wanted = module_data | {name for d in self.dropped for name in d.names}  # the reads that are used below
+        reads = [r for k in self.kept for r in _function_reads(k, scopes[id(k.lines)], wanted)]
         self.loaded.global_reads = [
             GlobalRead(r.function, r.name, r.lineno, k_cell, file=k_file)
             for r, k_cell, k_file in reads
@@ -1014,12 +1027,12 @@ class _GlobalUse:
     lineno: int
 
 
-def _function_reads(kept: _Kept, scopes: dict[tuple[str, int], symtable.SymbolTable]
+def _function_reads(kept: _Kept, scopes: dict[tuple[str, int], symtable.SymbolTable], wanted: set[str]
                     ) -> Iterator[tuple[_GlobalUse, int | None, str | None]]:
-    """Every (function, global name it reads, first line) of a kept statement's functions and methods;
-    ``scopes``: :func:`_scopes_of` of the statement's unit."""
+    """Every (function, global name in ``wanted`` it reads, first line) of a kept statement's functions and
+    methods; ``scopes``: :func:`_scopes_of` of the statement's unit."""
     for qualname, fn in _functions_in(kept.node):
-        for name, lineno in _global_loads(fn, scopes.get((fn.name, fn.lineno))):
+        for name, lineno in _global_loads(fn, scopes.get((fn.name, fn.lineno)), wanted):
             yield _GlobalUse(qualname, name, lineno), kept.unit.cell, kept.unit.file
 
 
@@ -1049,13 +1062,14 @@ def _functions_in(node: ast.stmt) -> Iterator[tuple[str, ast.FunctionDef | ast.A
                     yield f"{sub.name}.{item.name}", item
 
 
-def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef,
-                  scope: symtable.SymbolTable | None = None) -> list[tuple[str, int]]:
+def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: symtable.SymbolTable | None = None,
+                  wanted: set[str] | None = None) -> list[tuple[str, int]]:
     """Names the function (with its nested scopes) looks up globally and actually reads, with first line.
 
     Scopes come from ``symtable`` (exact Python rules): ``scope``, the function's table within its unit
     (:func:`_scopes_of`), or one made from the function alone. A name declared ``global`` and only assigned
     (``global n; n = 0``) is a write, not a read, and is not reported; ``global n; n += 1`` reads it.
+    ``wanted``: only these names (the body is not walked when the function looks up none of them).
     """
     if scope is None:
         bare = copy.copy(fn)
@@ -1067,6 +1081,10 @@ def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef,
         t = stack.pop()
         globals_.update(s.get_name() for s in t.get_symbols() if s.is_global())
         stack.extend(t.get_children())
+    if wanted is not None:
+        globals_ &= wanted
+        if not globals_:
+            return []
     first: dict[str, int] = {}
     for name, lineno in _reads_outside_annotations(fn):
         if name in globals_:
