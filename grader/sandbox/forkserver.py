@@ -137,10 +137,10 @@ class ForkServer:
 
     def cmd_spawn(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         config = dict(msg["config"], namespaces=self.namespaces and msg["config"].get("namespaces", True))
-        config["init"] = init = bool(config["namespaces"] and self.pid_namespaces and self.pid_namespaces.direct)
-        pid = self.pid_namespaces.fork() if init else os.fork()
+        direct = bool(config["namespaces"] and self.pid_namespaces and self.pid_namespaces.direct)
+        pid, init = self.pid_namespaces.fork() if direct else (os.fork(), False)
         if pid == 0:
-            self._child(fds[0], config)
+            self._child(fds[0], dict(config, init=init))
         for fd in fds:
             os.close(fd)
         self.live.add(pid)

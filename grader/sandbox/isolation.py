@@ -91,13 +91,17 @@ class PidNamespaces:
         _, status = os.waitpid(pid, 0)
         return os.waitstatus_to_exitcode(status) == 0
 
-    def fork(self) -> int:
-        """``os.fork()``, the child being PID 1 of a new PID namespace (``direct`` must be true)."""
-        unshare(CLONE_NEWPID)
+    def fork(self) -> tuple[int, bool]:
+        """``os.fork()`` (``direct`` must be true), and whether the child is PID 1 of a new PID namespace: it is
+        unless the kernel refuses one more namespace (a limit), and then the child makes its own as a keeper."""
+        try:
+            unshare(CLONE_NEWPID)
+        except OSError:
+            return os.fork(), False
         pid = -1
         try:
             pid = os.fork()
-            return pid
+            return pid, True
         finally:
             if pid != 0:  # the parent, whether or not the fork worked: children to come are ours again
                 setns(self.own, CLONE_NEWPID)
