@@ -73,8 +73,9 @@ class Follower:
             self.useful = False
 
     def let_go(self, *others: int) -> None:
-        """Before the process (and ``others``: its keeper) is killed: off the judge's CPU, so that their exits
-        (freeing a process's memory takes about a millisecond) run beside the judge instead of in its turn."""
+        """Before the process (and ``others``: its keeper, where it has one) is killed: off the judge's CPU, so
+        that their exits (freeing a process's memory takes about a millisecond) run beside the judge instead of
+        in its turn."""
         if not self.useful:
             return
         cpu = self.cpu if self.cpu >= 0 else _sched_getcpu()
