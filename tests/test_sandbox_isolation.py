@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from grader.errors import StudentBadValue, StudentRaised
-from grader.sandbox import RemoteObject, Student, isolation_available
+from grader.sandbox import RemoteObject, Student, isolation, isolation_available
 from grader.sandbox.process import PROJECT_ROOT
 from grader.sandbox.testing import submission
 
@@ -131,6 +131,33 @@ def test_only_the_allow_list_exists(student, secret_dir):
                                          "opt", "home"}
     assert student.listdir("/tmp") == [".dev-shm", ".var-tmp"]
     assert student.listdir("/proc")[0] == "1"  # its own PID namespace: PID 1 is the student process
+
+
+def _exit_code_of(pid: int) -> int:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+@pytest.mark.skipif(not isolation_available() or os.geteuid() != 0, reason="one fork per student process needs root")
+def test_a_pid_1_fork_leaves_the_forker_in_its_own_namespace_and_falls_back_when_refused_one(monkeypatch):
+    spaces = isolation.PidNamespaces()
+    assert spaces.direct
+    pid, init = spaces.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0 if os.getpid() == 1 else 1)
+    assert init and _exit_code_of(pid) == 0, "the child is not PID 1 of a namespace of its own"
+    pid = os.fork()  # the forker's next child is in the forker's namespace again
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0 if os.getpid() != 1 else 1)
+    assert _exit_code_of(pid) == 0
+
+    def refused(flags: int) -> None:
+        raise OSError(28, "no space left for one more PID namespace")
+
+    monkeypatch.setattr(isolation, "unshare", refused)  # the kernel's limit on namespaces reached
+    pid, init = spaces.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0 if os.getpid() != 1 else 1)
+    assert not init and _exit_code_of(pid) == 0, "a refused namespace must give a plain fork (the child keeps)"
 
 
 def _status(pid: int, key: str) -> list[str]:
