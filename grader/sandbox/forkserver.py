@@ -76,7 +76,8 @@ class ForkServer:
         self.cgroups_left: set[int] = set()  # those whose cgroup could not be removed yet
         self.failure = ""  # why the allow-list root could not be built, if it could not
         self.namespaces = bool(rooted) and isolation.probe_namespaces()
-        self.pid_namespaces = isolation.PidNamespaces() if self.namespaces else None
+        spaces = isolation.PidNamespaces() if self.namespaces else None
+        self.pid_namespaces = spaces if spaces is not None and spaces.direct else None  # PID 1 in one fork (root)
         self.channels: list[socket.socket] = []  # judge workers' control sockets (``cmd_channel``)
         self.owner: dict[int, socket.socket] = {}  # live pid -> the socket that asked for it
         self.asking: socket.socket = ctl  # the socket of the request being answered
@@ -137,8 +138,8 @@ class ForkServer:
 
     def cmd_spawn(self, msg: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         config = dict(msg["config"], namespaces=self.namespaces and msg["config"].get("namespaces", True))
-        direct = bool(config["namespaces"] and self.pid_namespaces and self.pid_namespaces.direct)
-        pid, init = self.pid_namespaces.fork() if direct else (os.fork(), False)
+        spaces = self.pid_namespaces if config["namespaces"] else None
+        pid, init = spaces.fork() if spaces is not None else (os.fork(), False)
         if pid == 0:
             self._child(fds[0], dict(config, init=init))
         for fd in fds:

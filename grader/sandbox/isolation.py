@@ -30,7 +30,7 @@ import os
 import resource
 import signal
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from grader.sandbox.syscalls import (
     CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
@@ -49,12 +49,17 @@ ENVIRONMENT = {  # everything a student process finds in os.environ
 
 
 def probe_namespaces() -> bool:
-    """Can a child of this process unshare the student namespaces? (forks once; safe to call
-    from a single-threaded process such as the fork server)."""
+    """Can a child of this process unshare the student namespaces?"""
+    return _works_in_a_child(lambda: unshare(STUDENT_NAMESPACES))
+
+
+def _works_in_a_child(step: Callable[[], None]) -> bool:
+    """Does ``step`` run without an error in a child of this process? (forks once, so nothing ``step`` changes
+    stays; safe to call from a single-threaded process such as the fork server)."""
     pid = os.fork()
     if pid == 0:
         try:
-            unshare(STUDENT_NAMESPACES)
+            step()
             os._exit(0)
         except BaseException:  # noqa: B036
             os._exit(1)
@@ -77,19 +82,11 @@ class PidNamespaces:
         except OSError:
             self.own, self.direct = -1, False
             return
-        self.direct = self._probe()
+        self.direct = _works_in_a_child(self._unshare_and_return)
 
-    def _probe(self) -> bool:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                unshare(CLONE_NEWPID)
-                setns(self.own, CLONE_NEWPID)
-                os._exit(0)
-            except BaseException:  # noqa: B036
-                os._exit(1)
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status) == 0
+    def _unshare_and_return(self) -> None:
+        unshare(CLONE_NEWPID)
+        setns(self.own, CLONE_NEWPID)
 
     def fork(self) -> tuple[int, bool]:
         """``os.fork()`` (``direct`` must be true), and whether the child is PID 1 of a new PID namespace: it is

@@ -696,14 +696,18 @@ class StudentProcess:
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
         self._poller.register(self._pidfd, select.POLLIN)
-        student = self.pid if forked.init else student_pid(self.pid)
-        if student != self.pid or forked.init or not server.namespaces:  # init runs on the judge's CPU
+
+        def answering() -> int:  # the process of the student's code: the one forked, or a keeper's child
+            return self.pid if forked.init else student_pid(self.pid)
+
+        student = answering()
+        if student == self.pid and server.namespaces and not forked.init:  # a keeper that has not forked PID 1 yet:
+            self._clock = cpu_clock(student)  # time the keeper until it answers
+        else:  # init runs on the judge's CPU
             self._follow(student)
-        else:  # a fresh fork whose keeper has not forked PID 1 yet: time the keeper until it answers
-            self._clock = cpu_clock(student)
         self.isolation = str(self._exchange({"op": "init", "loaded": self.loaded.to_json()}, None, 30.0,
                                             "starting the student process")[0].get("isolation", ""))
-        self._follow(self.pid if forked.init else student_pid(self.pid))  # it answered: the student's process is up
+        self._follow(answering())  # it answered: the student's process is up
 
     def _follow(self, student: int) -> None:
         """Time ``student``'s CPU and keep it on this judge's CPU: the process that answers, PID 1 of its
