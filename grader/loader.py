@@ -1062,8 +1062,8 @@ def _functions_in(node: ast.stmt) -> Iterator[tuple[str, ast.FunctionDef | ast.A
                     yield f"{sub.name}.{item.name}", item
 
 
-def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: symtable.SymbolTable | None = None,
-                  wanted: set[str] | None = None) -> list[tuple[str, int]]:
+def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: symtable.SymbolTable | None,
+                  wanted: set[str]) -> list[tuple[str, int]]:
     """Names the function (with its nested scopes) looks up globally and actually reads, with first line.
 
     Scopes come from ``symtable`` (exact Python rules): ``scope``, the function's table within its unit
@@ -1081,10 +1081,9 @@ def _global_loads(fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: symtable.Sy
         t = stack.pop()
         globals_.update(s.get_name() for s in t.get_symbols() if s.is_global())
         stack.extend(t.get_children())
-    if wanted is not None:
-        globals_ &= wanted
-        if not globals_:
-            return []
+    globals_ &= wanted
+    if not globals_:
+        return []
     first: dict[str, int] = {}
     for name, lineno in _reads_outside_annotations(fn):
         if name in globals_:
