@@ -13,7 +13,12 @@
    class split in two halves, graded by two ``grade(..., jobs=1)`` processes started together that share
    nothing (each its own fork server), t(jobs=1) / (2 * the slower of the two). Whatever these two lose to
    each other (caches, memory bandwidth, a hypervisor's scheduling, the side work a lone ``jobs=1`` run has a
-   second core for) no design of ``jobs=2`` can win back.
+   second core for) no design of ``jobs=2`` can win back. And the same efficiency against a ``jobs=1`` run held
+   to one CPU (it and every process it starts; bench/grade_once.py ``--one-cpu``): a lone ``jobs=1`` run puts
+   its fork server's work (confining the next student process, reaping the last) on the idle second core, so its
+   own CPU/wall says how many cores it already keeps busy; and since two cores give ``jobs=2`` at most two
+   CPU-seconds per second, t(jobs=1) / CPU(jobs=2) is the most efficiency ``jobs=2`` can show, reached when it keeps
+   both cores busy from start to end.
 
 Every side runs in processes of its own (bench/grade_once.py for a ``grade()`` call). Rounds alternate the
 two sides of each ratio (the machine may be shared); medians are printed, each with the fastest and slowest round
@@ -91,16 +96,17 @@ def whole_grade(folder: Path, out: Path) -> None:
                    check=True, cwd=ROOT)
 
 
-def grade_call(folder: Path, jobs: int, in_process: bool = False) -> float:
+def grade_call(folder: Path, jobs: int, in_process: bool = False, one_cpu: bool = False) -> float:
     """The wall-clock seconds of one ``grade()`` call, in a process of its own (bench/grade_once.py)."""
-    return grade_calls_at_once([folder], jobs, in_process)
+    return grade_calls_at_once([folder], jobs, in_process, one_cpu)
 
 
-def grade_calls_at_once(folders: list[Path], jobs: int = 1, in_process: bool = False) -> float:
+def grade_calls_at_once(folders: list[Path], jobs: int = 1, in_process: bool = False, one_cpu: bool = False) -> float:
     """``grade()`` of each folder, each in a process of its own, all started together: the slowest call's
     wall-clock seconds."""
     args = [sys.executable, str(ROOT / "bench" / "grade_once.py"), "numerical"]
-    runs = [subprocess.Popen(args + [str(folder), "--jobs", str(jobs)] + (["--in-process"] if in_process else []),
+    options = ["--in-process"] * in_process + ["--one-cpu"] * one_cpu
+    runs = [subprocess.Popen(args + [str(folder), "--jobs", str(jobs)] + options,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for folder in folders]
     seconds = []
     for run in runs:
@@ -159,7 +165,8 @@ def main() -> None:
 
         split = halves(big, work)
         t = interleaved(args.rounds, one=measured(lambda: grade_call(big, 1)), two=measured(lambda: grade_call(big, 2)),
-                        pair=measured(lambda: grade_calls_at_once(split)))
+                        pair=measured(lambda: grade_calls_at_once(split)),
+                        single=measured(lambda: grade_call(big, 1, one_cpu=True)))
         efficiency = t["one"].wall / (2 * t["two"].wall)
         print(f"{args.class_size} submissions, grade(): jobs=1 {t['one']}, jobs=2 {t['two']}; "
               f"parallel efficiency {efficiency:.2f} {verdict(efficiency, TARGETS['efficiency'], True)} "
@@ -168,6 +175,10 @@ def main() -> None:
         print(f"  this machine's ceiling: two grade(jobs=1) runs of half the class each, started together in processes "
               f"that share nothing, {t['pair']} (the slower of the two), efficiency {ceiling:.2f} "
               f"(CPU {t['pair'].cpu:.2f} s); jobs=2 reaches {efficiency / ceiling:.2f} of it")
+        print(f"  jobs=1 keeps {t['one'].cpu / t['one'].wall:.2f} cores busy (CPU / wall); the most efficiency jobs=2 "
+              f"can show with its CPU time on 2 cores, t(jobs=1) / CPU(jobs=2), is {t['one'].wall / t['two'].cpu:.2f}; "
+              f"against jobs=1 held to one CPU, {t['single']} (CPU {t['single'].cpu:.2f} s), the efficiency is "
+              f"{t['single'].wall / (2 * t['two'].wall):.2f}")
         print(load())
     finally:
         shutil.rmtree(work, ignore_errors=True)
