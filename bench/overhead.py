@@ -9,16 +9,15 @@
    submission in the judge (``isolated=False``), same class of 20 .py files.
 3. Parallel efficiency: ``grade(..., jobs=2)`` vs ``jobs=1`` on a class of ``--class-size`` submissions
    (no hanging ones: one submission that spends 10 s in timeouts measures the timeout, not the engine):
-   efficiency = t(jobs=1) / (2 * t(jobs=2)). Beside it, the machine's own ceiling for that ratio: the same
-   class split in two halves, graded by two ``grade(..., jobs=1)`` processes started together that share
-   nothing (each its own fork server), t(jobs=1) / (2 * the slower of the two). Whatever these two lose to
-   each other (caches, memory bandwidth, a hypervisor's scheduling, the side work a lone ``jobs=1`` run has a
-   second core for) no design of ``jobs=2`` can win back. And the same efficiency against a ``jobs=1`` run held
-   to one CPU (it and every process it starts; bench/grade_once.py ``--one-cpu``): a lone ``jobs=1`` run puts
-   its fork server's work (confining the next student process, reaping the last) on the idle second core, so its
-   own CPU/wall says how many cores it already keeps busy; and since two cores give ``jobs=2`` at most two
-   CPU-seconds per second, t(jobs=1) / CPU(jobs=2) is the most efficiency ``jobs=2`` can show, reached when it keeps
-   both cores busy from start to end.
+   efficiency = t(jobs=1) / (2 * t(jobs=2)). Beside it, what bounds it:
+   - how many cores a lone ``jobs=1`` run already keeps busy (its CPU / wall: its fork server confines the next
+     student process and reaps the last on the idle core), and t(jobs=1) / CPU(jobs=2), the most efficiency
+     ``jobs=2`` can show with the CPU time it needs (two cores give it at most two CPU-seconds per second);
+   - the machine's own ceiling: the class split in two halves, graded at once by two ``grade(jobs=1)`` processes
+     held to one CPU each (bench/grade_once.py ``--cpu``: they share nothing, not even a CPU), against the whole
+     class graded by one such process on one CPU. Whatever these two lose to each other (caches, memory
+     bandwidth, a hypervisor's scheduling) no design of ``jobs=2`` can win back; and ``jobs=2``'s own
+     efficiency against that one-CPU ``jobs=1``.
 
 Every side runs in processes of its own (bench/grade_once.py for a ``grade()`` call). Rounds alternate the
 two sides of each ratio (the machine may be shared); medians are printed, each with the fastest and slowest round
@@ -96,18 +95,21 @@ def whole_grade(folder: Path, out: Path) -> None:
                    check=True, cwd=ROOT)
 
 
-def grade_call(folder: Path, jobs: int, in_process: bool = False, one_cpu: bool = False) -> float:
-    """The wall-clock seconds of one ``grade()`` call, in a process of its own (bench/grade_once.py)."""
-    return grade_calls_at_once([folder], jobs, in_process, one_cpu)
+def grade_call(folder: Path, jobs: int, in_process: bool = False, cpu: int | None = None) -> float:
+    """The wall-clock seconds of one ``grade()`` call, in a process of its own (bench/grade_once.py), on CPU ``cpu``
+    only if given."""
+    return grade_calls_at_once([folder], jobs, in_process, [cpu])
 
 
-def grade_calls_at_once(folders: list[Path], jobs: int = 1, in_process: bool = False, one_cpu: bool = False) -> float:
-    """``grade()`` of each folder, each in a process of its own, all started together: the slowest call's
-    wall-clock seconds."""
+def grade_calls_at_once(folders: list[Path], jobs: int = 1, in_process: bool = False,
+                        cpus: list[int | None] | None = None) -> float:
+    """``grade()`` of each folder, each in a process of its own (the i-th on CPU ``cpus[i]`` only, if given), all
+    started together: the slowest call's wall-clock seconds."""
     args = [sys.executable, str(ROOT / "bench" / "grade_once.py"), "numerical"]
-    options = ["--in-process"] * in_process + ["--one-cpu"] * one_cpu
-    runs = [subprocess.Popen(args + [str(folder), "--jobs", str(jobs)] + options,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for folder in folders]
+    runs = [subprocess.Popen(args + [str(folder), "--jobs", str(jobs)] + ["--in-process"] * in_process
+                             + (["--cpu", str(cpu)] if cpu is not None else []),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for folder, cpu in zip(folders, cpus or [None] * len(folders))]
     seconds = []
     for run in runs:
         out, err = run.communicate()
@@ -163,22 +165,25 @@ def main() -> None:
               f"{t['local']}: ratio {ratio:.2f} {verdict(ratio, TARGETS['isolation'])}; CPU of the whole "
               f"process {t['isolated'].cpu:.2f} s vs {t['local'].cpu:.2f} s: ratio {t['isolated'].cpu / t['local'].cpu:.2f}")
 
-        split = halves(big, work)
+        split, cpus = halves(big, work), sorted(os.sched_getaffinity(0))[:2]
+        ceiling_sides = dict(single=measured(lambda: grade_call(big, 1, cpu=cpus[0])),
+                             pair=measured(lambda: grade_calls_at_once(split, cpus=cpus))) if len(cpus) == 2 else {}
         t = interleaved(args.rounds, one=measured(lambda: grade_call(big, 1)), two=measured(lambda: grade_call(big, 2)),
-                        pair=measured(lambda: grade_calls_at_once(split)),
-                        single=measured(lambda: grade_call(big, 1, one_cpu=True)))
+                        **ceiling_sides)
         efficiency = t["one"].wall / (2 * t["two"].wall)
         print(f"{args.class_size} submissions, grade(): jobs=1 {t['one']}, jobs=2 {t['two']}; "
               f"parallel efficiency {efficiency:.2f} {verdict(efficiency, TARGETS['efficiency'], True)} "
               f"(CPU {t['one'].cpu:.2f} s vs {t['two'].cpu:.2f} s)")
-        ceiling = t["one"].wall / (2 * t["pair"].wall)
-        print(f"  this machine's ceiling: two grade(jobs=1) runs of half the class each, started together in processes "
-              f"that share nothing, {t['pair']} (the slower of the two), efficiency {ceiling:.2f} "
-              f"(CPU {t['pair'].cpu:.2f} s); jobs=2 reaches {efficiency / ceiling:.2f} of it")
         print(f"  jobs=1 keeps {t['one'].cpu / t['one'].wall:.2f} cores busy (CPU / wall); the most efficiency jobs=2 "
-              f"can show with its CPU time on 2 cores, t(jobs=1) / CPU(jobs=2), is {t['one'].wall / t['two'].cpu:.2f}; "
-              f"against jobs=1 held to one CPU, {t['single']} (CPU {t['single'].cpu:.2f} s), the efficiency is "
-              f"{t['single'].wall / (2 * t['two'].wall):.2f}")
+              f"can show with its CPU time on 2 cores, t(jobs=1) / CPU(jobs=2), is {t['one'].wall / t['two'].cpu:.2f}")
+        if not ceiling_sides:
+            print("  (one CPU to run on: no ceiling to measure)")
+        else:
+            ceiling = t["single"].wall / (2 * t["pair"].wall)
+            print(f"  this machine's ceiling: jobs=1 held to one CPU {t['single']} (CPU {t['single'].cpu:.2f} s); two such "
+                  f"runs of half the class each, on CPUs {cpus[0]} and {cpus[1]} at once, {t['pair']} (the slower; CPU "
+                  f"{t['pair'].cpu:.2f} s): efficiency {ceiling:.2f}; jobs=2 against the one-CPU jobs=1: "
+                  f"{t['single'].wall / (2 * t['two'].wall):.2f}")
         print(load())
     finally:
         shutil.rmtree(work, ignore_errors=True)
