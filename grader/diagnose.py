@@ -24,6 +24,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.loaded import placed
+
 MATCH_RTOL = 1e-5
 """Relative tolerance for "got matches pattern P" (looser than a check's own tolerance)."""
 
@@ -313,10 +315,9 @@ def scope_names(statements: Sequence[Any], where: str) -> list[str]:
         if stmt.cell != cell or not stmt.lineno <= lineno < stmt.lineno + stmt.source.count("\n") + 1:
             continue
         try:
-            tree = ast.parse(stmt.source)
+            tree = ast.parse(placed(stmt.source, stmt.lineno))
         except SyntaxError:
             return []
-        ast.increment_lineno(tree, stmt.lineno - 1)
         functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
                      and n.lineno <= lineno <= (n.end_lineno or n.lineno)]
         if not functions:

@@ -31,6 +31,12 @@ class Statement:
         return _in_file(self.file, f"cell {self.cell}, line {self.lineno}" if self.cell else f"line {self.lineno}")
 
 
+def placed(source: str, lineno: int) -> str:
+    """``source`` preceded by blank lines so that it starts on line ``lineno``: compiled or parsed, it carries the
+    student's own line numbers (what ``ast.increment_lineno`` gives, without walking the tree in Python)."""
+    return "\n" * (lineno - 1) + source
+
+
 @dataclass
 class LoadNote:
     """Something the loader (or the student process while loading) wants to tell the student."""

@@ -14,7 +14,6 @@ Replies are ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"kind", 
 """
 from __future__ import annotations
 
-import ast
 import builtins
 import contextlib
 import io
@@ -29,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.loaded import LoadedSubmission, LoadNote, Statement
+from grader.loaded import LoadedSubmission, LoadNote, Statement, placed
 from grader.sandbox import drivers, numpy_rules, testfns
 from grader.sandbox.protocol import (
     MAX_METHODS, Decoder, Encoder, GlobalRef, Handle, NotData, PeerClosed, ProtocolError, TestFnRef,
@@ -251,9 +250,7 @@ class Runtime:
         assert self.loaded is not None
         filename = self.loaded.filename + (f", cell {stmt.cell}" if stmt.cell else "")
         self._register_lines(filename, stmt)
-        tree = ast.parse(stmt.source, filename)
-        ast.increment_lineno(tree, stmt.lineno - 1)
-        return compile(tree, filename, "exec")
+        return compile(placed(stmt.source, stmt.lineno), filename, "exec")
 
     def _register_lines(self, filename: str, stmt: Statement) -> None:
         """Let tracebacks show the student's lines: linecache keyed by the pseudo file name."""
