@@ -171,12 +171,8 @@ def _own_parameter_names(owner: str | None, method: str | None) -> tuple[str, ..
     import ast
 
     loaded = getattr(LOG.student, "loaded", None)
-    for stmt in loaded.statements if loaded is not None and owner else ():
-        try:
-            body = ast.parse(stmt.source).body
-        except SyntaxError:
-            continue
-        for node in body:
+    for _, tree in loaded.statement_trees() if loaded is not None and owner else ():
+        for node in tree.body:
             if getattr(node, "name", None) != owner:
                 continue
             if isinstance(node, ast.ClassDef):

@@ -5,8 +5,10 @@ boundaries as JSON via :meth:`LoadedSubmission.to_json` / :meth:`from_json`.
 """
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 Severity = Literal["info", "warning", "error"]
@@ -92,6 +94,13 @@ class LoadedSubmission:
         """The name shown in tracebacks and messages ("alice.ipynb")."""
         return self.path.replace("\\", "/").rsplit("/", 1)[-1]
 
+    def statement_trees(self) -> list[tuple[Statement, ast.Module]]:
+        """Each kept statement that parses, with its syntax tree (positions relative to its own text). Parsed once
+        per submission and shared by every check that reads the student's source: read the trees, never change
+        them."""
+        trees = _parsed(tuple(statement.source for statement in self.statements))
+        return [(statement, tree) for statement, tree in zip(self.statements, trees) if tree is not None]
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -105,3 +114,14 @@ class LoadedSubmission:
 
     def dumps(self) -> str:
         return json.dumps(self.to_json())
+
+
+@lru_cache(maxsize=8)
+def _parsed(sources: tuple[str, ...]) -> tuple[ast.Module | None, ...]:
+    """The syntax tree of each text (None where it does not parse); a judge grades one submission at a time."""
+    def parse(source: str) -> ast.Module | None:
+        try:
+            return ast.parse(source)
+        except SyntaxError:
+            return None
+    return tuple(parse(source) for source in sources)

@@ -82,14 +82,8 @@ def _after(call_result: tuple) -> tuple:
 
 def _definitions(student, name: str) -> list[ast.AST]:
     """The student's top-level ``def``/``class`` statements called ``name`` (parsed here, never run)."""
-    found = []
-    for stmt in student.loaded.statements:
-        try:
-            tree = ast.parse(stmt.source)
-        except SyntaxError:
-            continue
-        found += [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name]
-    return found
+    return [n for _, tree in student.loaded.statement_trees() for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name]
 
 
 def _mentions(student, owner: str, helper: str) -> bool:

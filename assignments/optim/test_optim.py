@@ -17,7 +17,6 @@ errors, confirmed on a second draw before failing), never by matching a random s
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -514,21 +513,11 @@ def test_adam_first_step(student):
 
 def _class_source(student: Any, name: str) -> tuple[str, ast.ClassDef] | None:
     """(source, node) of the last top-level definition of class ``name``: the one in effect."""
-    return _class_definitions(tuple(statement.source for statement in student.loaded.statements)).get(name)
-
-
-@lru_cache(maxsize=16)
-def _class_definitions(sources: tuple[str, ...]) -> dict[str, tuple[str, ast.ClassDef]]:
-    """Each class name's last top-level definition: parsed once per submission, not once per check that asks."""
-    found: dict[str, tuple[str, ast.ClassDef]] = {}
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
+    found = None
+    for statement, tree in student.loaded.statement_trees():
         for node in tree.body:
-            if isinstance(node, ast.ClassDef):
-                found[node.name] = source, node
+            if isinstance(node, ast.ClassDef) and node.name == name:
+                found = statement.source, node
     return found
 
 
