@@ -322,16 +322,23 @@ def _own_logic(student, call: Callable[[], Any]) -> Any:
             return call()
 
 
+def _reference_descent(name: str, x0: np.ndarray, lr: float, steps: int) -> np.ndarray:
+    """The reference's end point from ``x0``, computed once per start: the lecture's example is the same for every
+    submission."""
+    x0 = np.asarray(x0, dtype=np.float64)
+    return _reference_descent_of(name, x0.shape, x0.tobytes(), lr, steps).copy()
+
+
 @lru_cache(maxsize=64)
-def _reference_descent(name: str, start: tuple[float, ...], lr: float, steps: int) -> tuple[float, ...]:
-    """The reference's end point, computed once per start: the lecture's example is the same for every submission."""
-    return tuple(ref.gradient_descent(TEST_FUNCTIONS[name], np.array(start), lr=lr, step_num=steps).tolist())
+def _reference_descent_of(name: str, shape: tuple[int, ...], start: bytes, lr: float, steps: int) -> np.ndarray:
+    x0 = np.frombuffer(start, dtype=np.float64).reshape(shape).copy()
+    return ref.gradient_descent(TEST_FUNCTIONS[name], x0, lr=lr, step_num=steps)
 
 
 def _descent_case(student, name: str, x0: np.ndarray, lr: float, steps: int, what: str, atol: float) -> None:
     """gradient_descent is graded on its own logic: if it fails with the student's numerical_gradient but
     passes with a trusted one swapped in, the bug is numerical_gradient's, and only its checks pay for it."""
-    expected = np.array(_reference_descent(name, tuple(x0.tolist()), lr, steps))
+    expected = _reference_descent(name, x0, lr, steps)
 
     def run() -> np.ndarray:
         result = student.gradient_descent(student.testfn(name), x0.copy(), lr=lr, step_num=steps)
